@@ -34,8 +34,6 @@ export interface VideoChunk {
 export interface StillOptions {
   width: number;
   height: number;
-  /** Text burned into the image (evidence caption, R-RAD-4). */
-  caption?: readonly string[];
 }
 
 export interface Still {

@@ -7,14 +7,29 @@
 import { ClockBase, assertPeriod, clampDelay, type TimerHandle } from '../hal/clock.ts';
 import { ClockScheduler } from '../hal/clock-scheduler.ts';
 
-interface Entry {
-  due: number;
-  seq: number;
-  callback: () => void;
-  /** > 0 for intervals */
-  period: number;
-  cancelled: boolean;
-  fired: boolean;
+/** A scheduled event; it is its own handle, so scheduling allocates one object. */
+class Entry implements TimerHandle {
+  cancelled = false;
+  fired = false;
+
+  constructor(
+    public due: number,
+    public seq: number,
+    readonly callback: () => void,
+    /** > 0 for intervals */
+    readonly period: number,
+    private readonly owner: VirtualClock,
+  ) {}
+
+  cancel(): void {
+    if (this.cancelled || (this.fired && this.period === 0)) return;
+    this.cancelled = true;
+    this.owner.noteCancelled();
+  }
+
+  get active(): boolean {
+    return !this.cancelled && !(this.fired && this.period === 0);
+  }
 }
 
 export interface VirtualClockOptions {
@@ -62,12 +77,18 @@ export class VirtualClock extends ClockBase {
   }
 
   setTimeout(callback: () => void, delayMs: number): TimerHandle {
-    return this.handle(this.push(this.now + clampDelay(delayMs), callback, 0));
+    return this.push(this.now + clampDelay(delayMs), callback, 0);
   }
 
   setInterval(callback: () => void, periodMs: number): TimerHandle {
     assertPeriod(periodMs);
-    return this.handle(this.push(this.now + periodMs, callback, periodMs));
+    return this.push(this.now + periodMs, callback, periodMs);
+  }
+
+  /** @internal called by an entry when it is cancelled while still in the queue. */
+  noteCancelled(): void {
+    this.cancelledInHeap += 1;
+    if (this.cancelledInHeap > 64 && this.cancelledInHeap * 2 > this.heap.length) this.compact();
   }
 
   /** Makes a running `run()` return after the current instant. */
@@ -118,20 +139,6 @@ export class VirtualClock extends ClockBase {
     return this.runUntil(this.now + clampDelay(ms));
   }
 
-  private handle(entry: Entry): TimerHandle {
-    return {
-      cancel: () => {
-        if (entry.cancelled || (entry.fired && entry.period === 0)) return;
-        entry.cancelled = true;
-        if (!entry.fired || entry.period > 0) this.cancelledInHeap += 1;
-        if (this.cancelledInHeap > 64 && this.cancelledInHeap * 2 > this.heap.length) this.compact();
-      },
-      get active() {
-        return !entry.cancelled && !(entry.fired && entry.period === 0);
-      },
-    };
-  }
-
   private fire(e: Entry): void {
     this.now = e.due;
     this.eventsRun += 1;
@@ -147,7 +154,7 @@ export class VirtualClock extends ClockBase {
   }
 
   private push(due: number, callback: () => void, period: number): Entry {
-    const e: Entry = { due, seq: this.seq++, callback, period, cancelled: false, fired: false };
+    const e = new Entry(due, this.seq++, callback, period, this);
     this.siftUpPush(e);
     return e;
   }
