@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { parseClock, parseScenario, ScenarioError, loadScenarioFile } from './scenario.ts';
+import { InputError } from '../cli/errors.ts';
+
+const good = `
+name: meal-break
+start: 2026-03-15T08:00:00+06:00
+hours: 8
+timeline:
+  - { at: "0:10", do: undock }
+  - { at: "0:00", do: issue, officer: Sgt. Abenov }
+  - { at: "4:00", do: pause, reason: meal, minutes: 40 }
+  - { at: "5:30", do: battery-swap, slot: A }
+expect:
+  R-REC-1: { metric: "coverage >= 0.999" }
+  R-REC-2:
+    - { journal: pause-start, count: 1 }
+    - { journal: pause-end, after: "4:39", before: "4:41" }
+`;
+
+function problemsOf(text: string) {
+  try {
+    parseScenario(text, 'test.yaml');
+  } catch (e) {
+    expect(e).toBeInstanceOf(ScenarioError);
+    return (e as ScenarioError).problems;
+  }
+  throw new Error('expected a ScenarioError');
+}
+
+describe('scenario files', () => {
+  it('parses h:mm, h:mm:ss and seconds', () => {
+    expect(parseClock('7:40')).toBe(27600);
+    expect(parseClock('0:00:05')).toBe(5);
+    expect(parseClock(90)).toBe(90);
+    expect(() => parseClock('7h40')).toThrow();
+  });
+
+  it('validates, fills defaults and sorts the timeline by time', () => {
+    const s = parseScenario(good);
+    expect(s.timeline.map((a) => a.do)).toEqual(['issue', 'undock', 'pause', 'battery-swap']);
+    expect(s.timeline[3]).toMatchObject({ slot: 0, afterSeconds: 15, socPercent: 100 });
+    expect(s.batteries).toHaveLength(2);
+    expect(s.device).toBe('bodycam');
+    expect(s.expect['R-REC-2']).toHaveLength(2);
+  });
+
+  it('names the line of a bad value inside a timeline entry', () => {
+    const text = good.replace('minutes: 40', 'minutes: -5');
+    const [p] = problemsOf(text);
+    expect(p.line).toBe(8);
+    expect(p.path).toBe('timeline.2.minutes');
+  });
+
+  it('names the line of an unknown action and of an unknown field', () => {
+    expect(problemsOf(good.replace('do: undock', 'do: teleport'))[0].line).toBe(6);
+    const extra = problemsOf(good.replace('hours: 8', 'hours: 8\nweathr: sunny'));
+    expect(extra[0].line).toBe(5);
+    expect(extra[0].message).toMatch(/weathr/);
+  });
+
+  it('reports YAML syntax errors with their line', () => {
+    const [p] = problemsOf('name: x\nstart: 2026-01-01T00:00:00Z\ntimeline: [ { at: 1, do: dock }\n');
+    expect(p.line).toBeGreaterThanOrEqual(3);
+  });
+
+  it('rejects a bad requirement id and an expectation with two checks', () => {
+    expect(problemsOf(good.replace('R-REC-1:', 'REC1:'))[0].message).toMatch(/R-REC-1/);
+    expect(problemsOf(good.replace('{ metric: "coverage >= 0.999" }', '{ metric: "coverage >= 0.999", alert: battery-low }'))[0].message).toMatch(/exactly one/);
+  });
+
+  it('a missing file is a clear input error', async () => {
+    await expect(loadScenarioFile('/nonexistent/shift.yaml')).rejects.toThrow(InputError);
+    await expect(loadScenarioFile('/nonexistent/shift.yaml')).rejects.toThrow(/not found/);
+  });
+});
