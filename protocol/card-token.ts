@@ -28,8 +28,11 @@
 import { DozorError } from '../hal/errors.ts';
 import { fromHex, toHex, verifyEd25519, type Ed25519PrivateKey } from './crypto.ts';
 
-/** Where the token lives on the card (the `dozor/` folder is reserved for the device's own files). */
-export const CARD_TOKEN_PATH = 'dozor/registration.token';
+/** The card folder reserved for the device's own files (token, evidence index): never evidence, never written by the recorder. */
+export const CARD_RESERVED_PREFIX = 'dozor/';
+
+/** Where the token lives on the card. */
+export const CARD_TOKEN_PATH = `${CARD_RESERVED_PREFIX}registration.token`;
 
 const MAGIC = [0x44, 0x5a, 0x43, 0x54]; // "DZCT"
 const VERSION = 1;

@@ -84,7 +84,7 @@ export class SysfsCardSlot extends DeviceBase implements CardSlot {
   private lastIdentity: CardIdentity = { present: false, cid: null, problem: null };
 
   constructor(options: SysfsCardSlotOptions) {
-    check.object(options, 'SysfsCardSlot');
+    if (options === null || typeof options !== 'object') throw new InvalidOptionsError('SysfsCardSlot: options object required');
     const name = options.name ?? 'card slot';
     super(name);
     if (typeof options.blockDevice !== 'string' || !/^mmcblk\d+$/.test(options.blockDevice)) {
