@@ -290,6 +290,8 @@ describe('card guard: cards that must be refused (R-CARD-3)', () => {
     await guard.settled();
     expect(states).not.toContain('ready');
     expect(guard.readiness()).toBe('refused');
+    // The blip is journalled as it happened: in and out without a verdict, then the clone refused.
+    expect(w.journal.types().slice(-5)).toEqual(['card-removed', 'card-inserted', 'card-removed', 'card-inserted', 'card-refused']);
   });
 
   it('the full bit copy (CID and token) is accepted: the documented limit the seal covers', async () => {

@@ -338,7 +338,8 @@ export class CardGuard implements EvidenceVolume {
       this.readinessSubject.next(s.present ? 'checking' : 'absent');
     }
     this.seen = s;
-    this.enqueue(() => this.onCard(s));
+    const generation = this.slotGeneration;
+    this.enqueue(() => this.onCard(s, generation));
   }
 
   /** Seal changes act at once: the alert is raised synchronously, journal and state follow. */
@@ -369,10 +370,11 @@ export class CardGuard implements EvidenceVolume {
     });
   }
 
-  private async onCard(s: CardStatus): Promise<void> {
+  /** `generation` is the slot generation when the event arrived (older than now: the slot has moved on since). */
+  private async onCard(s: CardStatus, generation = this.slotGeneration): Promise<void> {
     if (s.present === this.card.present && s.cid === this.card.cid) return;
     if (this.card.present) await this.cardGone();
-    if (s.present) await this.cardArrived(s.cid);
+    if (s.present) await this.cardArrived(s.cid, generation);
   }
 
   private async cardGone(): Promise<void> {
@@ -393,10 +395,12 @@ export class CardGuard implements EvidenceVolume {
     await this.journal('card-removed', { cid, duringDuty });
   }
 
-  private async cardArrived(cid: string | null): Promise<void> {
+  private async cardArrived(cid: string | null, generation: number): Promise<void> {
     this.card = { present: true, cid, inventoryNumber: null, refusal: null };
     this.readinessSubject.next('checking');
     await this.journal('card-inserted', { cid });
+    // Already replaced in the slot: checking now would read the next card's files as this one's.
+    if (generation !== this.slotGeneration) return;
     await this.checkPresent(cid);
   }
 
