@@ -444,6 +444,19 @@ describe('card guard: the seal (R-CARD-2)', () => {
     expect(again.sealStatus().intact).toBe(false);
   });
 
+  it('R-CARD-3: when the cover closes the card is checked again: a card tampered with in place is refused', async () => {
+    await registerNew(w, guard, 'card', 'INV-SD-0010');
+    await guard.reseal(w.authorize('reseal', {}));
+    w.slot.openSeal();
+    await guard.settled();
+    expect(guard.readiness()).toBe('ready'); // an open cover alone does not stop recording
+    await w.slot.storage.writeAtomic('dozor/registration.token', new Uint8Array(200)); // tampering while open
+    w.slot.closeSeal();
+    await guard.settled();
+    expect(guard.readiness()).toBe('refused');
+    expect(w.journal.of('card-refused').at(-1)).toMatchObject({ reason: 'token-invalid' });
+  });
+
   it('emits seal status changes for the dock', async () => {
     const seen: boolean[] = [];
     guard.sealStatus$.subscribe((s) => seen.push(s.closed));

@@ -349,6 +349,7 @@ export class CardGuard implements EvidenceVolume {
     if (closed) {
       // Closing the cover proves nothing: the slot stays unsealed until an authorised reseal.
       this.sealSubject.next(this.sealView());
+      this.enqueue(() => this.recheckAfterCover());
       return;
     }
     this.sealEpoch += 1;
@@ -424,6 +425,20 @@ export class CardGuard implements EvidenceVolume {
     this.readinessSubject.next('ready');
     this.o.alerts.clear('card-removed');
     this.o.alerts.clear('card-refused');
+  }
+
+  /**
+   * While the cover was open the card could have been tampered with in place: check it again
+   * once the cover closes, without interrupting recording unless the check fails.
+   */
+  private async recheckAfterCover(): Promise<void> {
+    if (this.readiness() !== 'ready' || !this.card.present) return;
+    const generation = this.slotGeneration;
+    const cid = this.card.cid;
+    const verdict = await this.verify(cid);
+    if (generation !== this.slotGeneration || 'gone' in verdict || verdict.ok) return;
+    await this.evidence.unload();
+    await this.refuse(cid, verdict.reason);
   }
 
   private async refuse(cid: string | null, reason: CardRefusalReason): Promise<void> {

@@ -91,13 +91,28 @@ describe('SysfsCardSlot (Linux) over a fake sysfs tree', () => {
     expect(seen.at(-1)).toEqual({ present: false, cid: null, sealClosed: true });
   });
 
-  it('a card swapped faster than one poll shows as a CID change', async () => {
+  it('a card swapped faster than one poll shows as a removal and an insertion', async () => {
     await tree.insert({ label: 'a', cid: REAL_CARDS[0].cid });
     await slot.refresh();
     await tree.remove();
     await tree.insert({ label: 'b', cid: REAL_CARDS[1].cid });
     await slot.refresh();
-    expect(seen.map((s) => s.cid)).toEqual([REAL_CARDS[0].cid, REAL_CARDS[1].cid]);
+    expect(seen.map((s) => [s.present, s.cid])).toEqual([
+      [true, REAL_CARDS[0].cid],
+      [false, null],
+      [true, REAL_CARDS[1].cid],
+    ]);
+  });
+
+  it('R-CARD-3: even a counterfeit with the same CID swapped in between two polls shows as a new insertion', async () => {
+    await tree.insert({ label: 'original', cid: REAL_CARDS[0].cid });
+    await slot.refresh();
+    await tree.remove();
+    await tree.insert({ label: 'counterfeit', cid: REAL_CARDS[0].cid });
+    await slot.refresh();
+    expect(seen.map((s) => s.present)).toEqual([true, false, true]);
+    await slot.refresh();
+    expect(seen).toHaveLength(3);
   });
 
   it('R-CARD-2: seal edges are reported at once, and a missed edge is caught by the next poll', async () => {

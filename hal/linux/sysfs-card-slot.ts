@@ -14,7 +14,9 @@
  *   the SDHCI card-detect interrupt), so a 500 ms poll adds at most half a second to a removal
  *   that is journalled anyway;
  * - polling on the injected `Clock` runs unchanged under the simulator's virtual time.
- * Every poll also re-reads the CID, so a swap faster than one poll still shows as a CID change.
+ * Every poll also re-reads the CID and the device node's identity (real path + inode: the kernel
+ * makes new sysfs nodes per insertion), so a swap faster than one poll still shows as a removal
+ * and an insertion, even for a counterfeit with the same CID.
  * The seal switch is edge-driven (its `DigitalInput.changes$`) and also sampled by the poll.
  *
  * The storage is only handed out while the card is present *and* its filesystem is mounted at
@@ -59,6 +61,12 @@ export interface SysfsCardSlotOptions {
 /** What the slot last learnt about the card's identity, for `dozor doctor` and the journal. */
 export interface CardIdentity {
   present: boolean;
+  /**
+   * Which insertion this is: the device folder's real path and inode. The kernel creates new
+   * sysfs nodes (new inode numbers) for every insertion, so a card swapped for another with the
+   * same CID between two polls still shows as a removal and an insertion.
+   */
+  instance: string | null;
   /** Decoded CID when it was readable, consistent and an SD card. */
   cid: DecodedSdCid | null;
   /** Why the CID is not trusted (null when it is, or when no card is present). */
@@ -81,7 +89,8 @@ export class SysfsCardSlot extends DeviceBase implements CardSlot {
   private readonly sealSub: Subscription;
   private last: CardStatus | null = null;
   private inFlight: Promise<CardStatus> | null = null;
-  private lastIdentity: CardIdentity = { present: false, cid: null, problem: null };
+  private lastIdentity: CardIdentity = { present: false, instance: null, cid: null, problem: null };
+  private lastInstance: string | null = null;
 
   constructor(options: SysfsCardSlotOptions) {
     if (options === null || typeof options !== 'object') throw new InvalidOptionsError('SysfsCardSlot: options object required');
@@ -126,19 +135,23 @@ export class SysfsCardSlot extends DeviceBase implements CardSlot {
   }
 
   async status(): Promise<CardStatus> {
+    return (await this.read()).status;
+  }
+
+  private async read(): Promise<{ status: CardStatus; instance: string | null }> {
     this.assertOpen();
     const [id, level] = await Promise.all([this.readIdentity(), this.sealInput.read()]);
     this.lastIdentity = id;
-    return { present: id.present, cid: id.cid?.hex ?? null, sealClosed: level === this.sealClosedLevel };
+    return { status: { present: id.present, cid: id.cid?.hex ?? null, sealClosed: level === this.sealClosedLevel }, instance: id.instance };
   }
 
   /** Polls once now: reads the slot and emits on `changes$` if anything differs from the last poll. */
   refresh(): Promise<CardStatus> {
     this.assertOpen();
-    this.inFlight ??= this.status()
-      .then((s) => {
-        if (!this.closed) this.update(s);
-        return s;
+    this.inFlight ??= this.read()
+      .then(({ status, instance }) => {
+        if (!this.closed) this.update(status, instance);
+        return status;
       })
       .finally(() => {
         this.inFlight = null;
@@ -155,12 +168,19 @@ export class SysfsCardSlot extends DeviceBase implements CardSlot {
     await this.fs.close();
   }
 
-  private update(next: CardStatus): void {
+  private update(next: CardStatus, instance: string | null): void {
     const prev = this.last;
+    const prevInstance = this.lastInstance;
     this.last = next;
-    if (prev && (prev.present !== next.present || prev.cid !== next.cid || prev.sealClosed !== next.sealClosed)) {
+    this.lastInstance = instance;
+    if (!prev) return;
+    if (prev.present && next.present && prevInstance !== instance) {
+      // Pulled and reinserted (maybe another card with the same CID) between two polls.
+      this.changes.next({ present: false, cid: null, sealClosed: next.sealClosed });
       this.changes.next(next);
+      return;
     }
+    if (prev.present !== next.present || prev.cid !== next.cid || prev.sealClosed !== next.sealClosed) this.changes.next(next);
   }
 
   private onSealLevel(value: Level): void {
@@ -173,36 +193,41 @@ export class SysfsCardSlot extends DeviceBase implements CardSlot {
   }
 
   private async readIdentity(): Promise<CardIdentity> {
+    let instance: string;
     try {
       const st = await fsp.stat(this.deviceDir);
-      if (!st.isDirectory()) return { present: false, cid: null, problem: null };
+      if (!st.isDirectory()) return { present: false, instance: null, cid: null, problem: null };
+      instance = `${await fsp.realpath(this.deviceDir)}#${st.ino}`;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') {
-        return { present: false, cid: null, problem: null };
+        return { present: false, instance: null, cid: null, problem: null };
       }
       throw err;
     }
     const type = await this.attr('type');
     if (type !== undefined && type.replace(/\n$/, '') !== 'SD') {
-      return { present: true, cid: null, problem: `not an SD card (type ${JSON.stringify(type.trim())})` };
+      return { present: true, instance, cid: null, problem: `not an SD card (type ${JSON.stringify(type.trim())})` };
     }
     const raw = await this.attr('cid');
     // The device folder can vanish between the stat and the read when the card is pulled.
-    if (raw === undefined) return { present: await this.exists(this.deviceDir), cid: null, problem: 'cid attribute unreadable' };
+    if (raw === undefined) {
+      const still = await this.exists(this.deviceDir);
+      return { present: still, instance: still ? instance : null, cid: null, problem: still ? 'cid attribute unreadable' : null };
+    }
     let cid: DecodedSdCid;
     try {
       cid = decodeSdCid(raw);
     } catch (err) {
-      return { present: true, cid: null, problem: (err as Error).message };
+      return { present: true, instance, cid: null, problem: (err as Error).message };
     }
     const files: Partial<Record<keyof SdCidSysfs, string>> = {};
     for (const a of CID_ATTRS) files[a] = await this.attr(a);
     const mismatches = crossCheckSysfs(cid, files);
     if (mismatches.length > 0) {
       const what = mismatches.map((m) => `${m.attribute} ${JSON.stringify(m.found)} ≠ ${JSON.stringify(m.expected)}`).join(', ');
-      return { present: true, cid: null, problem: `sysfs attributes contradict the CID: ${what}` };
+      return { present: true, instance, cid: null, problem: `sysfs attributes contradict the CID: ${what}` };
     }
-    return { present: true, cid, problem: null };
+    return { present: true, instance, cid, problem: null };
   }
 
   /** A sysfs attribute as the kernel printed it (latin1: product names are raw bytes), or undefined when absent. */

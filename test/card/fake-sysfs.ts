@@ -81,8 +81,15 @@ export class FakeSysfsTree {
     return path.join(this.root, 'cards', label.replace(/[^A-Za-z0-9_-]/g, '_'));
   }
 
+  private insertions = 0;
+
   async insert(card: FakeCardSpec): Promise<void> {
-    await mkdir(this.deviceDir, { recursive: true });
+    // As in sysfs: /sys/block/mmcblk1/device is a link to the card's node, new for each insertion.
+    this.insertions += 1;
+    const node = path.join(this.sysfsRoot, 'devices', 'mmc_host', 'mmc1', `mmc1:${(0xaaaa + this.insertions).toString(16)}`);
+    await mkdir(node, { recursive: true });
+    await mkdir(path.dirname(this.deviceDir), { recursive: true });
+    await symlink(node, this.deviceDir);
     const derived: Record<string, string> = { ...sysfsAttributes(decodeSdCid(card.cid)), type: card.type ?? 'SD' };
     const attrs = { ...derived, ...card.attrs, cid: card.attrs?.cid ?? card.cid };
     for (const [k, v] of Object.entries(attrs)) await writeFile(path.join(this.deviceDir, k), `${v}\n`, 'latin1');
@@ -98,6 +105,7 @@ export class FakeSysfsTree {
 
   async remove(): Promise<void> {
     await rm(path.join(this.sysfsRoot, 'block', this.blockDevice), { recursive: true, force: true });
+    await rm(path.join(this.sysfsRoot, 'devices'), { recursive: true, force: true });
     await rm(this.mountPoint, { recursive: true, force: true });
     await mkdir(this.mountPoint, { recursive: true });
     await this.writeMounts(null);
