@@ -192,65 +192,14 @@ export class SysfsCardSlot extends DeviceBase implements CardSlot {
     this.changes.next(this.last);
   }
 
-  private async readIdentity(): Promise<CardIdentity> {
-    let instance: string;
-    try {
-      const st = await fsp.stat(this.deviceDir);
-      if (!st.isDirectory()) return { present: false, instance: null, cid: null, problem: null };
-      instance = `${await fsp.realpath(this.deviceDir)}#${st.ino}`;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') {
-        return { present: false, instance: null, cid: null, problem: null };
-      }
-      throw err;
-    }
-    const type = await this.attr('type');
-    if (type !== undefined && type.replace(/\n$/, '') !== 'SD') {
-      return { present: true, instance, cid: null, problem: `not an SD card (type ${JSON.stringify(type.trim())})` };
-    }
-    const raw = await this.attr('cid');
-    // The device folder can vanish between the stat and the read when the card is pulled.
-    if (raw === undefined) {
-      const still = await this.exists(this.deviceDir);
-      return { present: still, instance: still ? instance : null, cid: null, problem: still ? 'cid attribute unreadable' : null };
-    }
-    let cid: DecodedSdCid;
-    try {
-      cid = decodeSdCid(raw);
-    } catch (err) {
-      return { present: true, instance, cid: null, problem: (err as Error).message };
-    }
-    const files: Partial<Record<keyof SdCidSysfs, string>> = {};
-    for (const a of CID_ATTRS) files[a] = await this.attr(a);
-    const mismatches = crossCheckSysfs(cid, files);
-    if (mismatches.length > 0) {
-      const what = mismatches.map((m) => `${m.attribute} ${JSON.stringify(m.found)} ≠ ${JSON.stringify(m.expected)}`).join(', ');
-      return { present: true, instance, cid: null, problem: `sysfs attributes contradict the CID: ${what}` };
-    }
-    return { present: true, instance, cid, problem: null };
+  private readIdentity(): Promise<CardIdentity> {
+    return readCardIdentity(this.deviceDir);
   }
 
-  /** A sysfs attribute as the kernel printed it (latin1: product names are raw bytes), or undefined when absent. */
-  private async attr(name: string): Promise<string | undefined> {
-    try {
-      return await fsp.readFile(path.join(this.deviceDir, name), 'latin1');
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENODEV' || code === 'ENXIO' || code === 'EIO') return undefined;
-      throw err;
-    }
-  }
-
-  private async exists(p: string): Promise<boolean> {
-    return fsp.stat(p).then(
-      () => true,
-      () => false,
-    );
-  }
 
   private async mountedStorage(): Promise<Storage> {
     this.assertOpen();
-    if (!(await this.exists(this.deviceDir))) throw new StorageUnavailableError(this.storage.name, 'no card in the slot');
+    if (!(await exists(this.deviceDir))) throw new StorageUnavailableError(this.storage.name, 'no card in the slot');
     if (!(await this.isMounted())) {
       throw new StorageUnavailableError(this.storage.name, `card filesystem is not mounted at ${this.mountPoint}`);
     }
@@ -278,4 +227,65 @@ export class SysfsCardSlot extends DeviceBase implements CardSlot {
 
 function unescapeMount(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
+}
+
+/**
+ * Reads and checks the identity of the card behind `/sys/block/mmcblkN/device` (`deviceDir`):
+ * presence, insertion identity, type, CID (CRC7) and the cross-check against the other attribute
+ * files. Used by the slot on every poll and by `dozor card inspect`.
+ */
+export async function readCardIdentity(deviceDir: string): Promise<CardIdentity> {
+  let instance: string;
+  try {
+    const st = await fsp.stat(deviceDir);
+    if (!st.isDirectory()) return { present: false, instance: null, cid: null, problem: null };
+    instance = `${await fsp.realpath(deviceDir)}#${st.ino}`;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') {
+      return { present: false, instance: null, cid: null, problem: null };
+    }
+    throw err;
+  }
+  const type = await readAttr(deviceDir, 'type');
+  if (type !== undefined && type.replace(/\n$/, '') !== 'SD') {
+    return { present: true, instance, cid: null, problem: `not an SD card (type ${JSON.stringify(type.trim())})` };
+  }
+  const raw = await readAttr(deviceDir, 'cid');
+  // The device folder can vanish between the stat and the read when the card is pulled.
+  if (raw === undefined) {
+    const still = await exists(deviceDir);
+    return { present: still, instance: still ? instance : null, cid: null, problem: still ? 'cid attribute unreadable' : null };
+  }
+  let cid: DecodedSdCid;
+  try {
+    cid = decodeSdCid(raw);
+  } catch (err) {
+    return { present: true, instance, cid: null, problem: (err as Error).message };
+  }
+  const files: Partial<Record<keyof SdCidSysfs, string>> = {};
+  for (const a of CID_ATTRS) files[a] = await readAttr(deviceDir, a);
+  const mismatches = crossCheckSysfs(cid, files);
+  if (mismatches.length > 0) {
+    const what = mismatches.map((m) => `${m.attribute} ${JSON.stringify(m.found)} ≠ ${JSON.stringify(m.expected)}`).join(', ');
+    return { present: true, instance, cid: null, problem: `sysfs attributes contradict the CID: ${what}` };
+  }
+  return { present: true, instance, cid, problem: null };
+}
+
+/** A sysfs attribute as the kernel printed it (latin1: product names are raw bytes), or undefined when absent. */
+async function readAttr(deviceDir: string, name: string): Promise<string | undefined> {
+  try {
+    return await fsp.readFile(path.join(deviceDir, name), 'latin1');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENODEV' || code === 'ENXIO' || code === 'EIO') return undefined;
+    throw err;
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  return fsp.stat(p).then(
+    () => true,
+    () => false,
+  );
 }
