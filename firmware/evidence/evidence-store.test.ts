@@ -185,6 +185,31 @@ describe('evidence store: the index on the card', () => {
     await guard.evidence.remove(b.path);
   });
 
+  it('R-OFF-2: a power cut at any point after an operation returned loses nothing it acknowledged', async () => {
+    for (let seed = 40; seed < 46; seed++) {
+      const { w, guard } = await setup(seed);
+      const a = await record(w, guard, 1);
+      const b = await record(w, guard, 2);
+      await guard.evidence.acceptReceipt(receiptFor(a));
+      // Power fails: unsynced bytes anywhere may be torn (random per seed); the device restarts.
+      const card = w.slot.card!;
+      card.storage.powerCut();
+      w.internal.powerCut();
+      await guard.close();
+      w.slot.remove();
+      const restarted = await w.startGuard();
+      w.slot.insert(card);
+      await restarted.settled();
+      expect(restarted.readiness()).toBe('ready');
+      expect((await restarted.evidence.files()).map((f) => [f.path, f.receipt?.sha256 ?? null])).toEqual([
+        [a.path, a.sha256],
+        [b.path, null],
+      ]);
+      await restarted.evidence.remove(a.path);
+      await expect(restarted.evidence.remove(b.path)).rejects.toBeInstanceOf(DeletionRefusedError);
+    }
+  });
+
   it('R-REC-6: a receipt line forged into the index with a card reader is not trusted', async () => {
     const { w, guard } = await setup(25);
     const f = await record(w, guard, 1);
