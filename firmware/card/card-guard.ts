@@ -411,7 +411,9 @@ export class CardGuard implements EvidenceVolume {
     this.readinessSubject.next('checking');
     const generation = this.slotGeneration;
     const verdict = await this.verify(cid);
-    if ('gone' in verdict) return; // pulled while being checked: the removal event follows
+    // Pulled or replaced while being checked: what was read may belong to the next card, and the
+    // queued slot event will check that one.
+    if ('gone' in verdict || generation !== this.slotGeneration) return;
     if (!verdict.ok) return this.refuse(cid, verdict.reason);
     try {
       await this.evidence.load();
