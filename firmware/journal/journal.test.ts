@@ -318,7 +318,7 @@ describe('journal writer', () => {
       const w = makeWorld();
       // Power fails during the group commit of two routine entries: 30 bytes of the write reach
       // the card, then 7 bytes of garbage (the file size got ahead of the data).
-      const crash = new CrashingStorage(w.storage, 3, () => ({ keep: 30, garbage: 7 }));
+      const crash = new CrashingStorage(w.storage, { atSync: 3, policy: () => ({ keep: 30, garbage: 7 }) });
       const j = await openJournal(journalOptions(w, crash));
       await j.append('duty-start', {});
       const durable = w.storage.snapshot().get('journal/00000000.djl')!;

@@ -347,7 +347,10 @@ export class Journal implements JournalWriter {
     let from: { file: string; seq: number; hash: Uint8Array; closed: boolean; end: number } | null = null;
     let unfinishedCuts: RecoveryCut[] = [];
 
-    for (let i = files.length - 1; i >= 0 && !from; i--) {
+    // Walk back from the newest file. A file holding an entry belongs to a session that got its
+    // own recovery entry durable (it is always the first entry), so nothing older needs looking
+    // at; files without entries (a session that lost power while starting) do not stop the walk.
+    for (let i = files.length - 1; i >= 0; i--) {
       const path = files[i].path;
       const bytes = await this.storage.read(path);
       if (bytes.length === 0) continue;
@@ -359,11 +362,15 @@ export class Journal implements JournalWriter {
         continue;
       }
       if (scan.end.kind === 'torn') cuts.unshift({ file: path, offset: scan.validEnd, bytes: bytes.length - scan.validEnd });
-      else if (scan.end.kind === 'corrupt') corruption = { file: path, offset: scan.end.offset, bytes: scan.end.bytes };
-      const closed =
-        scan.end.kind === 'clean' && last.isLastFrame && last.payload.type === CHECKPOINT && CLOSING_REASONS.has(String(last.payload.data.reason));
-      from = { file: path, seq: last.payload.seq, hash: last.hash, closed, end: scan.end.kind === 'clean' ? bytes.length : scan.validEnd };
-      unfinishedCuts = await this.unfinishedCuts(scan);
+      else if (scan.end.kind === 'corrupt') corruption ??= { file: path, offset: scan.end.offset, bytes: scan.end.bytes };
+      const entry = firstEntry(scan);
+      if (!from) {
+        const closed =
+          scan.end.kind === 'clean' && last.isLastFrame && last.payload.type === CHECKPOINT && CLOSING_REASONS.has(String(last.payload.data.reason));
+        from = { file: path, seq: last.payload.seq, hash: last.hash, closed, end: scan.end.kind === 'clean' ? bytes.length : scan.validEnd };
+        unfinishedCuts = await this.unfinishedCuts(entry);
+      }
+      if (entry) break;
     }
 
     // Cuts declared by an earlier recovery whose power was cut before it could make them.
@@ -414,19 +421,11 @@ export class Journal implements JournalWriter {
     for (const cut of cuts) await this.storage.truncate(cut.file, cut.offset);
   }
 
-  /** Cuts declared by the recovery entry right after this file's header that are not yet made. */
-  private async unfinishedCuts(scan: ScanResult): Promise<RecoveryCut[]> {
-    const second = scan.frames[1];
-    if (!second) return [];
-    let rec: RecordPayload;
-    try {
-      rec = decodePayload(second.payload);
-    } catch {
-      return [];
-    }
-    if (rec.type !== 'recovery' || !Array.isArray(rec.data.cuts)) return [];
+  /** Cuts declared by a recovery entry (the first entry of its file) that are not yet made. */
+  private async unfinishedCuts(entry: RecordPayload | null): Promise<RecoveryCut[]> {
+    if (!entry || entry.type !== 'recovery' || !Array.isArray(entry.data.cuts)) return [];
     const out: RecoveryCut[] = [];
-    for (const c of rec.data.cuts as RecoveryCut[]) {
+    for (const c of entry.data.cuts as RecoveryCut[]) {
       const st = await this.storage.stat(c.file);
       if (st && st.size === c.offset + c.bytes) out.push(c);
     }
@@ -637,6 +636,20 @@ export class Journal implements JournalWriter {
     if (h) await h.close().catch(() => undefined);
     if (failure && failure !== this.failed) throw failure;
   }
+}
+
+/** The first record of a file that is an entry (not a header or checkpoint), if any. */
+function firstEntry(scan: ScanResult): RecordPayload | null {
+  for (const f of scan.frames) {
+    let r: RecordPayload;
+    try {
+      r = decodePayload(f.payload);
+    } catch {
+      continue;
+    }
+    if (r.type !== FILE_HEADER && r.type !== CHECKPOINT) return r;
+  }
+  return null;
 }
 
 function lastDecodable(scan: ScanResult): LastRecord | null {

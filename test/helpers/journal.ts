@@ -139,37 +139,57 @@ export class PowerLost extends StorageError {
   }
 }
 
+export interface CrashPlan {
+  /** Cut the power instead of performing this sync (1-based, counted across all files). */
+  atSync?: number;
+  /** Cut the power instead of performing this truncate (1-based). */
+  atTruncate?: number;
+  /** What survives of each file's unsynced tail. */
+  policy?: TearPolicy;
+}
+
 /**
- * Delegates to a SimStorage; the `crashAtSync`-th sync (1-based, counted across all files)
- * does not happen: the power is cut with `policy` instead, and every later call fails.
- * Truncations are logged (file, from size, to size) to check them against recovery entries.
+ * Delegates to a SimStorage and cuts the power at a planned sync or truncate; every later call
+ * fails, like a board that lost power. Truncations are logged (file, from size, to size) to
+ * check them against recovery entries; the bytes and synced sizes of every file just before
+ * the cut are kept to check that nothing acknowledged was lost.
  */
 export class CrashingStorage implements Storage {
   readonly name = 'crashing';
   syncs = 0;
+  truncates = 0;
   dead = false;
   readonly truncations: Array<{ file: string; from: number; to: number }> = [];
-  /** Bytes of every file just before the cut (including unsynced), for "nothing acknowledged lost" checks. */
   beforeCut: Map<string, Uint8Array> | null = null;
+  /** Synced size of each file that had unsynced bytes at the cut. */
+  readonly syncedAtCut = new Map<string, number>();
 
   constructor(
     readonly sim: SimStorage,
-    private readonly crashAtSync: number,
-    private readonly policy: TearPolicy,
+    private readonly plan: CrashPlan = {},
   ) {}
 
   private alive(): void {
     if (this.dead) throw new PowerLost();
   }
 
+  /** Cuts the power now (also usable by tests between operations). */
+  cut(): void {
+    this.beforeCut = this.sim.snapshot();
+    const policy = this.plan.policy ?? (() => ({ keep: 0 }));
+    this.sim.powerCut((f) => {
+      this.syncedAtCut.set(f.path, f.syncedSize);
+      return policy(f);
+    });
+    this.dead = true;
+  }
+
   /** @internal */
   async syncThrough(f: AppendFile): Promise<void> {
     this.alive();
     this.syncs += 1;
-    if (this.syncs === this.crashAtSync) {
-      this.beforeCut = this.sim.snapshot();
-      this.sim.powerCut(this.policy);
-      this.dead = true;
+    if (this.syncs === this.plan.atSync) {
+      this.cut();
       throw new PowerLost();
     }
     await f.sync();
@@ -217,6 +237,11 @@ export class CrashingStorage implements Storage {
   }
   async truncate(path: string, size: number): Promise<void> {
     this.alive();
+    this.truncates += 1;
+    if (this.truncates === this.plan.atTruncate) {
+      this.cut();
+      throw new PowerLost();
+    }
     const before = (await this.sim.stat(path))?.size ?? -1;
     await this.sim.truncate(path, size);
     this.truncations.push({ file: path, from: before, to: size });
