@@ -202,25 +202,6 @@ async function cutAndRecover(opts: {
   await recoverAndCheck(w, { acked, cuts, truncations }, opts.second ? null : expected);
 }
 
-/** How many syncs the ops make, and the unsynced bytes at each. */
-async function measure(ops: readonly Op[]): Promise<number[]> {
-  const sizes: number[] = [];
-  for (let s = 1; ; s++) {
-    const w = makeWorld();
-    let unsynced = -1;
-    const crash = new CrashingStorage(w.storage, {
-      atSync: s,
-      policy: (f) => {
-        unsynced = f.size - f.syncedSize;
-        return { keep: unsynced };
-      },
-    });
-    await session(w, crash, ops);
-    if (!crash.dead) return sizes;
-    sizes.push(unsynced);
-  }
-}
-
 describe('power cuts (SimStorage)', () => {
   it('loses nothing acknowledged for a cut at every byte of every write of a shift (exhaustive)', async () => {
     let cases = 0;

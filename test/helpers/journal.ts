@@ -198,7 +198,8 @@ export class CrashingStorage implements Storage {
   async openAppend(path: string): Promise<AppendFile> {
     this.alive();
     const f = await this.sim.openAppend(path);
-    const self = this;
+    const alive = () => this.alive();
+    const sync = () => this.syncThrough(f);
     return {
       path: f.path,
       get size() {
@@ -208,10 +209,10 @@ export class CrashingStorage implements Storage {
         return f.syncedSize;
       },
       async append(data: Uint8Array) {
-        self.alive();
+        alive();
         await f.append(data);
       },
-      sync: () => self.syncThrough(f),
+      sync,
       close: () => f.close(),
     };
   }
