@@ -45,20 +45,29 @@ function isAuthorizer(v: unknown): v is { name: string; keyId: string; counter: 
   return Object.keys(o).length === 3 && typeof o.name === 'string' && typeof o.keyId === 'string' && typeof o.counter === 'number';
 }
 
+/** JSON with bytes as hex; a record too deeply nested to print (only a foreign writer makes one) shows as a marker. */
+function safeJson(v: unknown): string {
+  try {
+    return JSON.stringify(v, (_k, x: unknown) => (x instanceof Uint8Array ? toHex(x) : x));
+  } catch {
+    return '"(too deeply nested to show)"';
+  }
+}
+
 function scalar(v: unknown): string {
   if (v instanceof Uint8Array) return toHex(v);
   if (typeof v === 'string') return /^[^\s="]+$/.test(v) && v.length > 0 ? v : JSON.stringify(v);
   if (v === null || typeof v !== 'object') return String(v);
-  return JSON.stringify(v, (_k, x: unknown) => (x instanceof Uint8Array ? toHex(x) : x));
+  return safeJson(v);
 }
 
 /** "key=value …" with nested maps flattened ("vehicle.plate=…") and signers shown as "name [key id #counter]". */
-export function describeData(data: Record<string, unknown>, prefix = ''): string {
+export function describeData(data: Record<string, unknown>, prefix = '', depth = 0): string {
   const parts: string[] = [];
   for (const [k, v] of Object.entries(data)) {
     const key = prefix + k;
     if (isAuthorizer(v)) parts.push(`${key}=${scalar(v.name)} [key ${v.keyId} #${v.counter}]`);
-    else if (v && typeof v === 'object' && !(v instanceof Uint8Array) && !Array.isArray(v)) parts.push(describeData(v as Record<string, unknown>, `${key}.`));
+    else if (v && typeof v === 'object' && !(v instanceof Uint8Array) && !Array.isArray(v) && depth < 4) parts.push(describeData(v as Record<string, unknown>, `${key}.`, depth + 1));
     else parts.push(`${key}=${scalar(v)}`);
   }
   return parts.filter((p) => p.length > 0).join(' ');
@@ -83,5 +92,5 @@ export function renderTable(rows: readonly JournalRecord[], all: readonly Journa
 
 /** One JSON object per line, binary fields as hex. */
 export function renderJsonLines(rows: readonly JournalRecord[]): string {
-  return rows.map((r) => JSON.stringify(r, (_k, v: unknown) => (v instanceof Uint8Array ? toHex(v) : v))).join('\n');
+  return rows.map((r) => safeJson(r)).join('\n');
 }
