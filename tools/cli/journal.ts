@@ -98,7 +98,20 @@ async function readOptions(opts: KeyOptions): Promise<ReadOptions> {
   return o;
 }
 
-const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
+let pipeGuard = false;
+/** `dozor journal show … | head` closes the pipe early: that is not an error. */
+function guardBrokenPipe(): void {
+  if (pipeGuard) return;
+  pipeGuard = true;
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+  });
+}
+
+const out = (s: string) => {
+  guardBrokenPipe();
+  process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
+};
 
 export function describeReport(target: string, r: VerifyReport): string {
   const lines: string[] = [];
@@ -196,6 +209,7 @@ async function exportCommand(target: string, opts: ExportCliOptions): Promise<nu
       throw new InputError(`cannot write ${opts.out}: ${(err as Error).message}`, { cause: err });
     }
   } else {
+    guardBrokenPipe();
     process.stdout.write(text);
   }
   return EXIT.ok;

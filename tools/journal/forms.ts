@@ -395,7 +395,8 @@ function notes(c: Cycle, ctx: RowContext): string {
   for (const k of c.corrections) {
     out.push(`${ctx.p.corrected}${k.seq} (${formDateTime(k.wall, ctx.offsetMin)}, ${ctx.p.by}: ${signer(k.data.by, ctx)}): ${String(k.data.note)}`);
   }
-  return out.join('; ');
+  // One note per line (HTML keeps the lines, CSV joins them with "; ").
+  return out.join('\n');
 }
 
 const corrected = (c: Cycle) => c.corrections.length > 0;
@@ -606,7 +607,7 @@ export const FORMS: Readonly<Record<FormId, FormDef>> = {
         const copy = c.offloads.length ? `${dt(c.offloads[c.offloads.length - 1], ctx)}; ${formDuration(c.recordedMs, false)}` : '';
         const n = notes(c, ctx);
         return {
-          cells: [String(i + 1), inventory(c), officer(c.issue), dt(c.issue, ctx), dt(c.ret, ctx), [copy, n].filter(Boolean).join('; ')],
+          cells: [String(i + 1), inventory(c), officer(c.issue), dt(c.issue, ctx), dt(c.ret, ctx), [copy, n].filter(Boolean).join('\n')],
           corrected: corrected(c),
         };
       });

@@ -1,7 +1,8 @@
 /** A filled form as CSV (RFC 4180, UTF-8 with BOM for spreadsheet programs) or self-contained HTML. */
 import { phrases, type FilledForm } from './forms.ts';
 
-function csvCell(value: string): string {
+function csvCell(raw: string): string {
+  const value = raw.replace(/\n/g, '; ');
   // A cell that a spreadsheet would run as a formula is prefixed with an apostrophe (OWASP CSV injection).
   const v = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
   return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
@@ -42,7 +43,7 @@ h2 { text-align: center; font-size: 1.1em; font-weight: normal; margin-top: 0.2e
 .label { text-align: center; font-size: 0.8em; margin: 0; }
 .dates { text-align: right; }
 table { border-collapse: collapse; width: 100%; }
-th, td { border: 1px solid #000; padding: 0.25em 0.4em; vertical-align: top; font-size: 0.9em; }
+th, td { border: 1px solid #000; padding: 0.25em 0.4em; vertical-align: top; font-size: 0.9em; white-space: pre-line; }
 th { font-weight: normal; }
 tr.num td { text-align: center; font-size: 0.8em; }
 tr.corrected td:not(.note) { text-decoration: line-through; }
