@@ -7,6 +7,7 @@ import { DozorError } from '../hal/errors.ts';
 import { EXIT, InputError, UsageError } from './cli/errors.ts';
 import { registerSimCommands } from './cli/sim.ts';
 import { registerCardCommands } from './cli/card.ts';
+import { registerJournalCommands } from './cli/journal.ts';
 
 export function buildProgram(): Command {
   const program = new Command('dozor')
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerSimCommands(program);
   registerCardCommands(program);
+  registerJournalCommands(program);
   for (const cmd of allCommands(program)) cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;
 }

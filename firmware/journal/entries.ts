@@ -85,10 +85,37 @@ export const ENTRY_SCHEMAS = {
   'offload-receipt': z.object({ path: z.string(), sha256: hex64, bytes: z.number().int().nonnegative(), server: z.string(), storedAt: ms }),
   /** Space reclaimed from an offloaded file with a receipt (R-CARD-4). */
   'storage-reclaimed': z.object({ path: z.string(), sha256: hex64, bytes: z.number().int().nonnegative() }),
-  /** Torn tail cut on open (never silent). */
-  recovery: z.object({ droppedBytes: z.number().int().nonnegative(), atOffset: z.number().int().nonnegative(), lastSeq: z.number().int() }),
-  /** A correction references an earlier entry; nothing is ever edited (R-LOG-5). */
-  correction: z.object({ corrects: z.number().int().nonnegative(), note: z.string().min(1), by: authorizer }),
+  /**
+   * Written by the journal itself when it is opened after an unclean end (never silent): how
+   * many bytes of a torn tail were cut, where, and the last record that survived. See
+   * docs/journal-format.md §6.
+   */
+  recovery: z.object({
+    droppedBytes: z.number().int().nonnegative(),
+    atOffset: z.number().int().nonnegative(),
+    lastSeq: z.number().int(),
+    /** Why: power lost mid-write (torn tail), power lost between writes, or damage found mid-file. */
+    cause: z.enum(['torn-tail', 'unclean-shutdown', 'corruption']).optional(),
+    /** Journal file the previous session ended in (storage path). */
+    file: z.string().optional(),
+    /** SHA-256 of record `lastSeq`, which this session's chain continues from. */
+    lastHash: hex64.optional(),
+    /** Every cut, one per file (a torn tail, or a file holding nothing but torn bytes). */
+    cuts: z.array(z.object({ file: z.string(), offset: z.number().int().nonnegative(), bytes: z.number().int().nonnegative() })).optional(),
+    /** Mid-file damage: the damaged bytes are kept untouched for investigation. */
+    corruptBytes: z.number().int().nonnegative().optional(),
+  }),
+  /**
+   * A correction references an earlier entry; nothing is ever edited (R-LOG-5). Made only through
+   * `Journal.correct()` with a 'journal-correction' authorisation signed by a responsible person;
+   * `authorization` keeps that signed authorisation so an auditor can check it again.
+   */
+  correction: z.object({
+    corrects: z.number().int().nonnegative(),
+    note: z.string().min(1),
+    by: authorizer,
+    authorization: z.object({ body: z.string().regex(/^(?:[0-9a-f]{2})+$/), signature: z.string().regex(/^[0-9a-f]{128}$/) }).optional(),
+  }),
   /** Radar: verification certificate expired, no valid evidence (R-RAD-4). */
   'certificate-expired': z.object({ certificate: z.string(), expiredOn: z.string() }),
   'violation-captured': z.object({ id: z.string(), speedKmh: z.number(), limitKmh: z.number(), still: z.string() }),
