@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PNG } from 'pngjs';
 import { SIM_VIDEO_DEFAULTS, SimCamera } from './camera.ts';
-import { SyntheticH264 } from './synthetic-h264.ts';
+import { SyntheticH264, payloadPool } from './synthetic-h264.ts';
 import { ffmpegArgs } from './ffmpeg-video.ts';
 import { pictureBrightness } from './scene.ts';
 import { VirtualClock } from './virtual-clock.ts';
@@ -52,6 +52,21 @@ describe('synthetic H.264', () => {
       ),
       { numRuns: 40 },
     );
+  });
+
+  it('the payload pool never holds two zero bytes in a row, not even across its wrap-around', () => {
+    for (const seed of [0, 1, 2, 0xffffffff, 123456789]) {
+      const pool = payloadPool(seed);
+      let pairs = 0;
+      for (let i = 1; i < pool.length; i++) if (pool[i] === 0 && pool[i - 1] === 0) pairs += 1;
+      expect(pairs).toBe(0);
+      expect(pool[0]).not.toBe(0);
+      expect(pool[pool.length - 1]).not.toBe(0);
+    }
+    // A GOP bigger than the pool (8 Mbit/s, 4 s GOP) wraps around it and stays clean.
+    const big = new SyntheticH264({ width: 1920, height: 1080, fps: 30, bitrate: 8_000_000, keyframeInterval: 120 }, 4).gop(0);
+    expect(big.data.length).toBeGreaterThan(payloadPool(4).length);
+    expect(splitNalUnits(big.data)).toHaveLength(2 + 120);
   });
 
   it('follows the bitrate, with I-frames several times the size of P-frames', () => {
@@ -130,6 +145,17 @@ describe('simulated camera', () => {
     expect(gaps).toBe(0);
     expect(bytes / 57.6e6).toBeCloseTo(1, 1);
     expect(camera.stats.gops).toBe(14_400);
+  });
+
+  it('unsubscribing leaves no timer behind (an idle camera costs nothing)', async () => {
+    const { clock, camera } = setup();
+    const before = clock.pending;
+    const rec = collect(camera);
+    await clock.runFor(5000);
+    expect(clock.pending).toBe(before + 1);
+    rec.sub.unsubscribe();
+    expect(clock.pending).toBe(before);
+    expect(camera.streaming).toBe(false);
   });
 
   it('one video stream at a time', () => {
