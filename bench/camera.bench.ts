@@ -43,7 +43,7 @@ const suite: BenchSuite = {
     const gen = new SyntheticH264(SIM_VIDEO_DEFAULTS, 1);
     const N = 20_000;
     let genBytes = 0;
-    const genMs = await bestOf(3, () => {
+    const genMs = await bestOf(5, () => {
       genBytes = 0;
       for (let i = 0; i < N; i++) genBytes += gen.gop(i).data.length;
     });
@@ -51,11 +51,11 @@ const suite: BenchSuite = {
     const mbPerS = genBytes / 1e6 / (genMs / 1000);
 
     eightHours(false); // warm-up
-    const runs = [eightHours(false), eightHours(false), eightHours(false)];
+    const runs = Array.from({ length: 7 }, () => eightHours(false));
     const best = runs.reduce((a, b) => (b.ms < a.ms ? b : a));
     // CPU time is what the run itself costs; wall time also counts other processes on a shared machine.
     const bestCpu = runs.reduce((a, b) => (b.cpuMs < a.cpuMs ? b : a));
-    const hashed = [eightHours(true), eightHours(true)].reduce((a, b) => (b.ms < a.ms ? b : a));
+    const hashed = [eightHours(true), eightHours(true)].reduce((a, b) => (b.cpuMs < a.cpuMs ? b : a));
 
     // Real media: one simulated minute at the defaults, batches of 15 GOPs (30 s).
     const clock = new VirtualClock({ startEpochMs: Date.UTC(2025, 5, 1, 6) });
@@ -88,13 +88,13 @@ const suite: BenchSuite = {
         unit: 'ms',
         target: '≤ 50 ms',
         ok: bestCpu.cpuMs <= 50,
-        note: `${best.gops} GOPs, ${(best.bytes / 1e6).toFixed(1)} MB; best of 3; wall ${best.ms.toFixed(0)} ms at load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`,
+        note: `${best.gops} GOPs, ${(best.bytes / 1e6).toFixed(1)} MB; best of 7; wall ${best.ms.toFixed(0)} ms at load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`,
       },
       {
-        metric: 'same, plus SHA-256 of every chunk (what the recorder adds)',
-        value: hashed.ms,
+        metric: 'same, plus SHA-256 of every chunk (what the recorder adds), CPU time',
+        value: hashed.cpuMs,
         unit: 'ms',
-        note: 'hashing dominates: the recorder pays this, not the camera',
+        note: `wall ${hashed.ms.toFixed(0)} ms; the hash is the recorder's cost, not the camera's`,
       },
       {
         metric: 'real media (ffmpeg/libx264): wall time per simulated minute',

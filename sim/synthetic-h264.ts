@@ -7,8 +7,10 @@
  * code. Parsers, GOP assemblers, segmenters, hashers and `ffprobe -show_streams` see a normal
  * stream; a decoder would reject the macroblock data, which is random.
  *
- * Cost: all headers are built once per stream configuration; a GOP is one allocation and one
- * `set` per frame, so 8 hours of 320×240 @ 15 fps cost tens of milliseconds, not seconds.
+ * Cost: all headers are built once per stream configuration; a GOP is one copy from the pool
+ * into a shared slab plus a few header bytes per frame, so 8 hours of 320×240 @ 15 fps cost tens
+ * of milliseconds, not seconds. About a third of that is the kernel handing out fresh pages for the
+ * 57.6 MB; the rest is the per-frame header loop.
  */
 import { BitWriter, encodePps, encodeSps, escapeRbsp } from '../hal/drivers/h264.ts';
 import type { VideoOptions } from '../hal/camera.ts';
@@ -88,7 +90,6 @@ export class SyntheticH264 {
   private readonly payloadPerGop: number;
   private readonly frames: number;
   private readonly seed: number;
-  private readonly sizes: Int32Array;
   private slab = new Uint8Array(0);
   private slabUsed = 0;
   private readonly jitter: Float64Array;
@@ -97,7 +98,6 @@ export class SyntheticH264 {
   constructor(options: VideoOptions, seed: number) {
     this.frames = options.keyframeInterval;
     this.seed = seed >>> 0;
-    this.sizes = new Int32Array(this.frames);
     // Per-frame size factors 0.75–1.25, drawn once: a GOP reads a run of them.
     const rnd = new SeededRandom(this.seed ^ 0x717e);
     this.jitter = Float64Array.from({ length: JITTER_MASK + 1 }, () => 0.75 + 0.5 * rnd.next());
@@ -120,7 +120,6 @@ export class SyntheticH264 {
 
   gop(index: number): SyntheticGop {
     const frames = this.frames;
-    const sizes = this.sizes;
     const jitter = this.jitter;
     // One xorshift step per GOP picks its activity (±15 % of the budget), where in the jitter
     // table its frame sizes start, and where in the pool its bytes come from.
@@ -133,30 +132,30 @@ export class SyntheticH264 {
     const j0 = s >>> 20;
     const unit = (this.payloadPerGop * scale) / (I_TO_P_RATIO + frames - 1);
     const idrHeader = this.idrHeaders[index & 1];
-    let total = this.params.length + idrHeader.length + (frames - 1) * this.pHeaderLength;
+    const pHeaders = this.pHeaders;
+    // Frame sizes are at most 1.25 × their share: reserve that much, fill it from the pool in
+    // one copy, lay the parameter sets and slice headers over it in a single pass, and keep only
+    // what was used (the rest of the reservation goes to the next GOP).
+    const maxTotal =
+      this.params.length + idrHeader.length + (frames - 1) * this.pHeaderLength + Math.ceil(unit * 1.25 * (I_TO_P_RATIO + frames - 1)) + frames * MIN_SLICE_PAYLOAD;
+    const { slab, at } = this.reserve(maxTotal);
+    this.fillFromPool(slab, at, maxTotal, Math.imul(s, 0x2c1b3c6d) >>> 14);
+    slab.set(this.params, at);
+    let pos = at + this.params.length;
     for (let f = 0; f < frames; f++) {
-      const size = ((f === 0 ? unit * I_TO_P_RATIO : unit) * jitter[(j0 + f) & JITTER_MASK]) | 0;
-      sizes[f] = size < MIN_SLICE_PAYLOAD ? MIN_SLICE_PAYLOAD : size;
-      total += sizes[f];
-    }
-    // Fill the whole GOP from the pool in one copy, then lay the parameter sets and slice headers
-    // over it: one native copy per GOP instead of one per frame.
-    const out = this.allocate(total);
-    this.fillFromPool(out, Math.imul(s, 0x2c1b3c6d) >>> 14);
-    out.set(this.params);
-    let pos = this.params.length;
-    for (let f = 0; f < frames; f++) {
-      const header = f === 0 ? idrHeader : this.pHeaders[f & (MAX_FRAME_NUM - 1)];
+      const header = f === 0 ? idrHeader : pHeaders[f & (MAX_FRAME_NUM - 1)];
       // Headers are a few bytes: a plain loop beats a native set() call here.
-      for (let k = 0; k < header.length; k++) out[pos + k] = header[k];
+      for (let k = 0; k < header.length; k++) slab[pos + k] = header[k];
       pos += header.length;
       // First byte non-zero: a header ending in 00 followed by 00 could start an emulated start
       // code. Last byte 0x80: the RBSP stop bit, and a NAL may not end in a zero byte.
-      if (out[pos] === 0) out[pos] = 0x55;
-      pos += sizes[f];
-      out[pos - 1] = 0x80;
+      if (slab[pos] === 0) slab[pos] = 0x55;
+      const size = ((f === 0 ? unit * I_TO_P_RATIO : unit) * jitter[(j0 + f) & JITTER_MASK]) | 0;
+      pos += size < MIN_SLICE_PAYLOAD ? MIN_SLICE_PAYLOAD : size;
+      slab[pos - 1] = 0x80;
     }
-    return { data: out, frames };
+    this.slabUsed = pos;
+    return { data: slab.subarray(at, pos), frames };
   }
 
   /**
@@ -164,22 +163,20 @@ export class SyntheticH264 {
    * off-heap allocation, which was the largest cost of a long run. A slab is freed when the
    * last chunk viewing it is.
    */
-  private allocate(bytes: number): Uint8Array {
+  private reserve(bytes: number): { slab: Uint8Array; at: number } {
     if (this.slabUsed + bytes > this.slab.length) {
       this.slab = new Uint8Array(Math.max(SLAB_BYTES, bytes));
       this.slabUsed = 0;
     }
-    const view = this.slab.subarray(this.slabUsed, this.slabUsed + bytes);
-    this.slabUsed += bytes;
-    return view;
+    return { slab: this.slab, at: this.slabUsed };
   }
 
-  private fillFromPool(out: Uint8Array, from: number): void {
+  private fillFromPool(out: Uint8Array, at: number, bytes: number, from: number): void {
     const pool = this.pool;
     let pos = 0;
-    while (pos < out.length) {
-      const n = Math.min(out.length - pos, pool.length - from);
-      out.set(n === pool.length && from === 0 ? pool : pool.subarray(from, from + n), pos);
+    while (pos < bytes) {
+      const n = Math.min(bytes - pos, pool.length - from);
+      out.set(n === pool.length && from === 0 ? pool : pool.subarray(from, from + n), at + pos);
       pos += n;
       from = 0;
     }
