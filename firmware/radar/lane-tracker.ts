@@ -49,7 +49,8 @@ export class LaneTracker {
     this.timer = this.o.clock.setTimeout(() => {
       this.timer = null;
       const quiet = this.o.clock.monotonic() - this.lastAt;
-      if (quiet >= this.o.gapMs) this.close();
+      // Sub-millisecond remainders (fractional clocks) would re-arm at the same instant forever.
+      if (quiet >= this.o.gapMs - 1) this.close();
       else this.arm(this.o.gapMs - quiet);
     }, delay);
   }

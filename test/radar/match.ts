@@ -87,13 +87,17 @@ export function unreadableCaptionLines(png: Uint8Array, layout: CaptionLayout): 
           cell[gy * CELL_W + gx] = (img.data[k] + img.data[k + 1] + img.data[k + 2]) / 3;
         }
       }
-      const ssd = (g: Uint8Array) => {
+      // Sum of squared differences, abandoned as soon as it exceeds `limit`.
+      const ssd = (g: Uint8Array, limit: number) => {
         let e = 0;
-        for (let p = 0; p < g.length; p++) e += (g[p] - cell[p]) ** 2;
+        for (let p = 0; p < g.length && e <= limit; p++) {
+          const d = g[p] - cell[p];
+          e += d * d;
+        }
         return e;
       };
-      const mine = ssd(glyphFor(ch.codePointAt(0)!));
-      if (all.some((g) => ssd(g) < mine - 1e-6) || mine > CELL_W * CELL_H * 40 ** 2) {
+      const mine = ssd(glyphFor(ch.codePointAt(0)!), Infinity);
+      if (mine > CELL_W * CELL_H * 40 ** 2 || all.some((g) => ssd(g, mine) < mine - 1e-6)) {
         ok = false;
         break;
       }
