@@ -8,6 +8,7 @@ import { EXIT, InputError, UsageError } from './cli/errors.ts';
 import { registerSimCommands } from './cli/sim.ts';
 import { registerCardCommands } from './cli/card.ts';
 import { registerJournalCommands } from './cli/journal.ts';
+import { registerCentreCommands } from './cli/centre.ts';
 
 export function buildProgram(): Command {
   const program = new Command('dozor')
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerSimCommands(program);
   registerCardCommands(program);
   registerJournalCommands(program);
+  registerCentreCommands(program);
   for (const cmd of allCommands(program)) cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;
 }
