@@ -41,13 +41,13 @@ export async function readSysfsChips(root = DEFAULT_SYSFS_GPIO_ROOT): Promise<Sy
   return chips.sort((a, b) => a.base - b.base);
 }
 
-/** Picks the chip with `label`, or the first known header chip. */
-export function pickHeaderChip(chips: readonly SysfsGpioChip[], label?: string | null): SysfsGpioChip {
+/** Picks the chip with `label`, or the first known header chip (sysfs chips or libgpiod chips). */
+export function pickHeaderChip<C extends { name: string; label: string; ngpio: number; base?: number }>(chips: readonly C[], label?: string | null): C {
   const wanted = label ? [label] : HEADER_CHIP_LABELS;
   for (const l of wanted) {
     const chip = chips.find((c) => c.label === l);
     if (chip) return chip;
   }
-  const seen = chips.length ? chips.map((c) => `${c.name} [${c.label}] base ${c.base}, ${c.ngpio} lines`).join('; ') : 'none';
+  const seen = chips.length ? chips.map((c) => `${c.name} [${c.label}]${c.base === undefined ? '' : ` base ${c.base}`}, ${c.ngpio} lines`).join('; ') : 'none';
   throw new DeviceNotFoundError('GPIO chip', `no chip labelled ${wanted.join(' or ')} (found: ${seen}); set gpio.chipLabel in the board file`);
 }
