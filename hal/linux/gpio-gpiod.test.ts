@@ -62,7 +62,7 @@ for (const [version, label] of [['1.6.3', 'libgpiod v1 (Debian bookworm)'], ['2.
       expect(kernel.physical('gpiochip0', 23)).toBe(1);
     });
 
-    it('R-REC-1: debounces a bouncing button seen through gpiomon on the injected clock', async () => {
+    it('R-REC-8: debounces a bouncing marker button seen through gpiomon on the injected clock', async () => {
       const { kernel, clock, gpio } = await setup(version);
       kernel.drive('gpiochip0', 17, 1); // pull-up, released
       const button = await gpio.input({ line: 17, edge: 'both', activeLow: true, debounceMs: 20 });

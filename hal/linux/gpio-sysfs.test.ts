@@ -71,7 +71,7 @@ describe('sysfs GPIO (onoff over a fake /sys/class/gpio)', () => {
     await expect(SysfsGpioController.open({ clock, sysfsRoot: '/nonexistent/gpio' })).rejects.toBeInstanceOf(DeviceNotFoundError);
   });
 
-  it('R-REC-1: a bouncing active-low button gives one debounced press and one release on the injected clock', async () => {
+  it('R-REC-8: a bouncing active-low marker button gives one debounced press and one release on the injected clock', async () => {
     const { fake, clock, gpio } = await setup();
     const n = 512 + 17;
     fake.drive(n, 1); // pull-up: released reads high
