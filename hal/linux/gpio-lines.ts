@@ -58,7 +58,7 @@ export function requireObject(value: unknown, what: string): asserts value is Re
   if (value === null || typeof value !== 'object') throw new InvalidOptionsError(`${what}: options object required`);
 }
 
-function checkBool(value: unknown, what: string): boolean {
+export function checkBool(value: unknown, what: string): boolean {
   if (typeof value !== 'boolean') throw new InvalidOptionsError(`${what} must be true or false, got ${JSON.stringify(value)}`);
   return value;
 }
