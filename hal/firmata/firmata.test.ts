@@ -7,6 +7,7 @@ import { FirmataBoard } from './firmata-board.ts';
 import { FirmataButtons } from './buttons.ts';
 import { FirmataIndicators } from './indicators.ts';
 import { FirmataLdrLight, calibrateLdr, ldrOhms, ldrSample } from './ldr-light.ts';
+import { FirmataGpioController } from './gpio.ts';
 
 const boards: FirmataBoard[] = [];
 afterEach(async () => {
@@ -204,5 +205,31 @@ describe('Firmata LDR light sensor', () => {
     new FirmataLdrLight({ board, pin: 'A0', ...RIG_CAL });
     expect(() => new FirmataButtons({ board, buttons: { record: { pin: 14 } } })).toThrow(/already claimed by light sensor \(A0\)/);
     expect(() => new FirmataLdrLight({ board, pin: 'A9', ...RIG_CAL })).toThrow('light sensor: the board has no analog input A9');
+  });
+});
+
+describe('Firmata GPIO controller (for the GPIO-level drivers)', () => {
+  it('drives outputs with active-low wiring and reports debounced input edges after the first report', async () => {
+    const { clock, io, board } = await setup();
+    const gpio = new FirmataGpioController(board);
+    const out = await gpio.output({ line: 12, initial: 0, activeLow: true });
+    expect(io.level(12)).toBe(1);
+    await out.write(1);
+    expect(io.level(12)).toBe(0);
+    const seal = await gpio.input({ line: 7, edge: 'both', activeLow: true, debounceMs: 10 });
+    const changes: number[] = [];
+    seal.changes$.subscribe((c) => changes.push(c.value));
+    io.reportDigital(7, 1); // baseline: open
+    expect(await seal.read()).toBe(0);
+    io.reportDigital(7, 0);
+    clock.advance(5);
+    io.reportDigital(7, 1);
+    io.reportDigital(7, 0);
+    clock.advance(10);
+    expect(changes).toEqual([1]);
+    expect(await seal.read()).toBe(1);
+    await expect(gpio.output({ line: 7 })).rejects.toThrow(InvalidOptionsError);
+    await gpio.close();
+    await expect(out.write(0)).rejects.toBeInstanceOf(DeviceClosedError);
   });
 });
