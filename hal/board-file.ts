@@ -583,26 +583,29 @@ function hex(n: number): string {
   return `0x${n.toString(16).padStart(2, '0')}`;
 }
 
-/** Every pin in the file with its field path, in file order. */
-export function listPins(file: BoardFile): Array<{ path: string; line: number; direction: 'in' | 'out' }> {
-  const out: Array<{ path: string; line: number; direction: 'in' | 'out' }> = [];
+/** Every pin in the file with its field path and spec, in file order. */
+export function listPins(file: BoardFile): Array<{ path: string; line: number; direction: 'in' | 'out'; pull: Pull | null }> {
+  const out: Array<{ path: string; line: number; direction: 'in' | 'out'; pull: Pull | null }> = [];
   const p = file.pins;
-  const add = (path: string, spec: { line: number } | null | undefined, direction: 'in' | 'out') => {
-    if (spec) out.push({ path, line: spec.line, direction });
+  const input = (path: string, spec: InputPinSpec | null | undefined) => {
+    if (spec) out.push({ path, line: spec.line, direction: 'in', pull: spec.pull });
   };
-  for (const [k, v] of Object.entries(p.buttons)) add(`pins.buttons.${k}`, v, 'in');
-  for (const [k, v] of Object.entries(p.leds)) add(`pins.leds.${k}`, v, 'out');
-  add('pins.buzzer', p.buzzer, 'out');
-  add('pins.vibration', p.vibration, 'out');
-  add('pins.irCut.a', p.irCut?.a, 'out');
-  add('pins.irCut.b', p.irCut?.b, 'out');
-  add('pins.irLed', p.irLed, 'out');
-  add('pins.sealSwitch', p.sealSwitch, 'in');
-  add('pins.dockPresence', p.dockPresence, 'in');
-  add('pins.powerGood', p.powerGood, 'in');
-  p.chargeStatus?.forEach((s, i) => add(`pins.chargeStatus[${i}]`, s, 'in'));
-  add('pins.powerPath.select', p.powerPath?.select, 'out');
-  p.powerPath?.status?.forEach((s, i) => add(`pins.powerPath.status[${i}]`, s, 'in'));
+  const output = (path: string, spec: OutputPinSpec | null | undefined) => {
+    if (spec) out.push({ path, line: spec.line, direction: 'out', pull: null });
+  };
+  for (const [k, v] of Object.entries(p.buttons)) input(`pins.buttons.${k}`, v);
+  for (const [k, v] of Object.entries(p.leds)) output(`pins.leds.${k}`, v);
+  output('pins.buzzer', p.buzzer);
+  output('pins.vibration', p.vibration);
+  output('pins.irCut.a', p.irCut?.a);
+  output('pins.irCut.b', p.irCut?.b);
+  output('pins.irLed', p.irLed);
+  input('pins.sealSwitch', p.sealSwitch);
+  input('pins.dockPresence', p.dockPresence);
+  input('pins.powerGood', p.powerGood);
+  p.chargeStatus?.forEach((s, i) => input(`pins.chargeStatus[${i}]`, s));
+  output('pins.powerPath.select', p.powerPath?.select);
+  p.powerPath?.status?.forEach((s, i) => input(`pins.powerPath.status[${i}]`, s));
   return out;
 }
 
