@@ -197,6 +197,11 @@ describe('board files', () => {
     expect(issuesOf(raw)).toEqual([{ path: 'pins.buttons.record', message: 'pin 1 is already used by firmata (pin 1 is the Arduino serial TX)' }]);
   });
 
+  it('knows that /dev/serial0 is the debug connector on a Pi 5', () => {
+    const raw = { ...minimal(), computer: 'pi5', serial: { gnss: { device: '/dev/serial0', baud: 9600 } } };
+    expect(issuesOf(raw)).toEqual([{ path: 'serial', message: '/dev/serial0 is the 3-pin debug connector (ttyAMA10) on a Pi 5; use /dev/ttyAMA0 for GPIO 14/15 (dtparam=uart0=on)' }]);
+  });
+
   it('requires a radar serial device on a radar', () => {
     const raw = { ...minimal(), variant: 'radar' };
     expect(issuesOf(raw)).toEqual([{ path: 'serial.radar', message: 'required for variant radar' }]);

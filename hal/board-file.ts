@@ -17,6 +17,10 @@ export const PLATFORMS: readonly Platform[] = ['raspberry-pi', 'firmata'];
 
 export type Pull = 'up' | 'down' | 'none';
 
+/** Which Raspberry Pi the prototype is built on (UART names and overlays differ). */
+export type PiComputer = 'zero2w' | 'pi3' | 'pi4' | 'cm4' | 'pi5';
+export const PI_COMPUTERS: readonly PiComputer[] = ['zero2w', 'pi3', 'pi4', 'cm4', 'pi5'];
+
 export interface InputPinSpec {
   /** BCM line on a Pi; Arduino digital pin number on a Firmata board. */
   line: number;
@@ -139,6 +143,8 @@ export interface BoardFile {
   description: string;
   variant: DeviceVariant;
   platform: Platform;
+  /** The Raspberry Pi model, or null when not given (and on Firmata rigs). */
+  computer: PiComputer | null;
   gpio: { backend: 'auto' | 'sysfs' | 'gpiod'; chipLabel: string | null };
   firmata: { port: string; baud: number } | null;
   pins: PinsSpec;
@@ -293,7 +299,7 @@ function describeAddress(value: unknown): string {
 
 // ---------------------------------------------------------------------------------------------
 
-const TOP_FIELDS = ['name', 'description', 'variant', 'platform', 'gpio', 'firmata', 'pins', 'i2c', 'serial', 'camera', 'extraCameras', 'ldr', 'storage', 'card'];
+const TOP_FIELDS = ['name', 'description', 'variant', 'platform', 'computer', 'gpio', 'firmata', 'pins', 'i2c', 'serial', 'camera', 'extraCameras', 'ldr', 'storage', 'card'];
 
 function readBoard(r: Reader, raw: unknown): BoardFile | null {
   const o = r.object(raw, '', TOP_FIELDS);
@@ -307,6 +313,7 @@ function readBoard(r: Reader, raw: unknown): BoardFile | null {
     description: o.description === undefined ? '' : r.string(o.description, 'description'),
     variant: r.oneOf(o.variant, 'variant', DEVICE_VARIANTS),
     platform,
+    computer: o.computer === undefined ? null : r.oneOf(o.computer, 'computer', PI_COMPUTERS),
     gpio,
     firmata,
     pins: readPins(r, o.pins ?? {}, lineRange),
@@ -617,7 +624,7 @@ function checkConflicts(r: Reader, file: BoardFile): void {
   if (file.platform === 'raspberry-pi') {
     file.i2c.forEach((b, i) => b.pins?.forEach((line) => owner.set(line, `i2c[${i}] (bus ${b.bus} SDA/SCL)`)));
     for (const [role, s] of Object.entries(file.serial)) {
-      if (s && HEADER_UARTS.has(s.device)) {
+      if (s && HEADER_UARTS.has(s.device) && !(file.computer === 'pi5' && s.device !== '/dev/ttyAMA0')) {
         for (const line of [14, 15]) owner.set(line, `serial.${role} (${s.device} uses BCM 14/15 TXD/RXD)`);
       }
     }
@@ -692,6 +699,10 @@ function checkConflicts(r: Reader, file: BoardFile): void {
   if (file.ldr && roles.has('light sensor')) r.fail('ldr', `a second light sensor (the first is ${roles.get('light sensor')})`);
 
   if (file.platform === 'firmata' && file.i2c.length > 0) r.fail('i2c', 'Firmata rigs have no Linux I2C bus; wire I2C parts to a Pi');
+  if (file.platform === 'firmata' && file.computer) r.fail('computer', 'only applies to platform raspberry-pi');
+  if (file.computer === 'pi5' && Object.values(file.serial).some((s) => s?.device === '/dev/serial0')) {
+    r.fail('serial', '/dev/serial0 is the 3-pin debug connector (ttyAMA10) on a Pi 5; use /dev/ttyAMA0 for GPIO 14/15 (dtparam=uart0=on)');
+  }
   if (file.variant !== 'vehicle' && file.extraCameras.length > 0) r.fail('extraCameras', `only the vehicle recorder has further cameras, not a ${file.variant}`);
   if (file.variant === 'radar' && !file.serial.radar) r.fail('serial.radar', 'required for variant radar');
 }

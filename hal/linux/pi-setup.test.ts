@@ -25,6 +25,12 @@ describe('Raspberry Pi bring-up aids', () => {
       'dtoverlay=dwc2    # USB gadget serial for the dock link; add modules-load=dwc2,g_serial to cmdline.txt',
       'gpio=6,7,8,9,10,17,22,25,27=ip,pu',
     ]);
+    expect(configTxtLines(load('radar-pi5-proto-a.yaml'))).toEqual([
+      '# Dozor board dozor-radar-proto-a',
+      'dtparam=i2c_arm=on',
+      'dtparam=uart0=on    # UART0 on GPIO 14/15 as /dev/ttyAMA0',
+      'gpio=6,8,9,10,17,19,25,26=ip,pu',
+    ]);
     expect(configTxtLines(load('firmata-test-rig.yaml'))).toEqual([]);
   });
 

@@ -22,7 +22,10 @@ export function configTxtLines(file: BoardFile): string[] {
     else lines.push(`dtoverlay=i2c${bus.bus}`);
   }
   const devices = Object.values(file.serial).filter((s) => s).map((s) => s!.device);
-  if (devices.some((d) => d === '/dev/serial0' || d === '/dev/ttyS0' || d === '/dev/ttyAMA0')) {
+  if (file.computer === 'pi5' && devices.includes('/dev/ttyAMA0')) {
+    // On a Pi 5 serial0 is the debug connector (ttyAMA10); the header UART is UART0.
+    lines.push('dtparam=uart0=on    # UART0 on GPIO 14/15 as /dev/ttyAMA0');
+  } else if (devices.some((d) => d === '/dev/serial0' || d === '/dev/ttyS0' || d === '/dev/ttyAMA0')) {
     lines.push('enable_uart=1    # and switch the serial login console off: raspi-config nonint do_serial_cons 1');
   }
   if (devices.includes('/dev/ttyGS0')) lines.push('dtoverlay=dwc2    # USB gadget serial for the dock link; add modules-load=dwc2,g_serial to cmdline.txt');
