@@ -36,7 +36,8 @@ describe('Raspberry Pi bring-up aids', () => {
 
   it('lists every wire of a board by header pin', () => {
     const rows = wiringTable(load('bodycam-pi4-proto-b.yaml'));
-    expect(rows[0]).toEqual({ role: 'i2c bus 1 SDA', bcm: 2, headerPin: 3, direction: 'in' });
+    expect(rows[0]).toEqual({ role: 'i2c bus 1 SDA', bcm: 2, headerPin: 3, direction: 'bus' });
+    expect(rows.find((r) => r.bcm === 14)).toEqual({ role: "serial.gnss TXD (to the device's RX)", bcm: 14, headerPin: 8, direction: 'bus' });
     expect(rows.find((r) => r.role === 'pins.buttons.record')).toEqual({ role: 'pins.buttons.record', bcm: 17, headerPin: 11, direction: 'in' });
     expect(new Set(rows.map((r) => r.headerPin)).size).toBe(rows.length);
   });

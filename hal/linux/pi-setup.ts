@@ -44,7 +44,8 @@ export interface WiringRow {
   role: string;
   bcm: number;
   headerPin: number;
-  direction: 'in' | 'out';
+  /** Bus lines (I2C, UART) are driven by their peripheral, not by the firmware. */
+  direction: 'in' | 'out' | 'bus';
 }
 
 /** One row per pin in the board file, for the bench sheet. */
@@ -53,8 +54,14 @@ export function wiringTable(file: BoardFile): WiringRow[] {
   const rows: WiringRow[] = listPins(file).map((p) => ({ role: p.path, bcm: p.line, headerPin: HEADER_PIN[p.line], direction: p.direction }));
   file.i2c.forEach((b) => {
     if (!b.pins) return;
-    rows.push({ role: `i2c bus ${b.bus} SDA`, bcm: b.pins[0], headerPin: HEADER_PIN[b.pins[0]], direction: 'in' });
-    rows.push({ role: `i2c bus ${b.bus} SCL`, bcm: b.pins[1], headerPin: HEADER_PIN[b.pins[1]], direction: 'out' });
+    rows.push({ role: `i2c bus ${b.bus} SDA`, bcm: b.pins[0], headerPin: HEADER_PIN[b.pins[0]], direction: 'bus' });
+    rows.push({ role: `i2c bus ${b.bus} SCL`, bcm: b.pins[1], headerPin: HEADER_PIN[b.pins[1]], direction: 'bus' });
   });
+  for (const [role, serial] of Object.entries(file.serial)) {
+    if (!serial || !['/dev/serial0', '/dev/ttyS0', '/dev/ttyAMA0'].includes(serial.device)) continue;
+    if (file.computer === 'pi5' && serial.device !== '/dev/ttyAMA0') continue;
+    rows.push({ role: `serial.${role} TXD (to the device's RX)`, bcm: 14, headerPin: HEADER_PIN[14], direction: 'bus' });
+    rows.push({ role: `serial.${role} RXD (from the device's TX)`, bcm: 15, headerPin: HEADER_PIN[15], direction: 'bus' });
+  }
   return rows.sort((a, b) => a.headerPin - b.headerPin);
 }
