@@ -141,6 +141,7 @@ export class GpiodTools {
       });
       child.stderr!.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
       const rl = createInterface({ input: child.stdout! });
+      rl.on('error', () => undefined); // readline re-emits stdout errors; the exit status tells what happened
       rl.on('line', (line) => {
         if (!started && /^Monitoring line/.test(line)) {
           started = true;

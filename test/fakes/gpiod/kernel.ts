@@ -168,7 +168,10 @@ export class FakeGpiodKernel {
       if (held.length) this.notifyRequests();
     });
     sock.on('error', () => undefined);
-    createInterface({ input: sock }).on('line', (text) => {
+    // readline re-emits input errors; a tool killed mid-request resets its socket.
+    const rl = createInterface({ input: sock });
+    rl.on('error', () => undefined);
+    rl.on('line', (text) => {
       const req = JSON.parse(text) as Request;
       const reply = (msg: object) => sock.write(`${JSON.stringify(msg)}\n`);
       reply(this.handle(req, sock, held));
