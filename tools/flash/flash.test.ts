@@ -153,3 +153,30 @@ describe('systemd unit', () => {
     expect(() => systemdUnit({ description: 'x', appDir: '/a', args: ['$HOME'], user: 'u' })).toThrow(RangeError);
   });
 });
+
+describe('dozor flash command', () => {
+  it('flashes a local folder and reports the device key; refuses ssh:// for now and bad input with exit 2', async () => {
+    const { main } = await import('../cli.ts');
+    const target = tempDir('dozor-cli-flash-');
+    const out: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
+    let code: number;
+    try {
+      code = await main(['node', 'dozor', 'flash', '--target', target, '--entry', ENTRY, '--board', BOARD, '--identity', PROVISIONING]);
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(code).toBe(0);
+    expect(out.join('')).toMatch(/^flashed BC-0042 \(bodycam\) into /);
+    expect(fs.existsSync(path.join(target, DEVICE_PATHS.app, 'dozor.mjs'))).toBe(true);
+    const errWrite = process.stderr.write.bind(process.stderr);
+    process.stderr.write = (() => true) as typeof process.stderr.write;
+    try {
+      expect(await main(['node', 'dozor', 'flash', '--target', 'ssh://pi@proto-b/', '--entry', ENTRY, '--board', BOARD, '--identity', PROVISIONING])).toBe(2);
+      expect(await main(['node', 'dozor', 'flash', '--target', target, '--entry', ENTRY, '--board', '/nonexistent.yaml', '--identity', PROVISIONING])).toBe(2);
+    } finally {
+      process.stderr.write = errWrite;
+    }
+  });
+});
