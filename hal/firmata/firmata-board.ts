@@ -38,11 +38,19 @@ interface J5Board {
   once(event: string, listener: (arg: Error) => void): unknown;
 }
 
+/** A byte transport firmata-io can talk over (a serialport SerialPort, or a stand-in). */
+export interface FirmataTransport {
+  write(data: Buffer, callback?: (err?: Error | null) => void): unknown;
+  on(event: string, listener: (data: Buffer) => void): unknown;
+  close?(callback?: (err?: Error | null) => void): void;
+}
+
 export interface FirmataBoardOptions {
   clock: Clock;
   name?: string;
-  /** An IO plugin instance; without it a firmata-io board is opened on `port`. */
+  /** An IO plugin instance; without it firmata-io runs over `transport`, or over a serial port opened on `port`. */
   io?: FirmataIo;
+  transport?: FirmataTransport;
   /** Serial device of the Arduino (e.g. /dev/ttyACM0) when no `io` is given. */
   port?: string;
   baud?: number;
@@ -77,9 +85,13 @@ export class FirmataBoard extends DeviceBase {
     const readyTimeoutMs = options.readyTimeoutMs === undefined ? 10_000 : check.int(options.readyTimeoutMs, `${name}: readyTimeoutMs`, 1, 600_000);
     let io = options.io;
     if (!io) {
-      const port = check.string(options.port, `${name}: port`);
-      const baud = options.baud === undefined ? 57600 : check.int(options.baud, `${name}: baud`, 300, 2_000_000);
-      io = openSerialFirmata(port, baud);
+      let transport = options.transport;
+      if (!transport) {
+        const port = check.string(options.port, `${name}: port`);
+        const baud = options.baud === undefined ? 57600 : check.int(options.baud, `${name}: baud`, 300, 2_000_000);
+        transport = openSerialPort(port, baud);
+      }
+      io = firmataOver(transport);
     }
     const { Board } = createRequire(import.meta.url)('johnny-five') as { Board: new (opts: object) => J5Board };
     const board = new Board({ io, repl: false, debug: false, sigint: false, timeout: readyTimeoutMs });
@@ -125,10 +137,14 @@ export class FirmataBoard extends DeviceBase {
   }
 }
 
-/** firmata-io over the project's serialport (a real rig). */
-function openSerialFirmata(port: string, baud: number): FirmataIo {
-  const req = createRequire(import.meta.url);
-  const { SerialPort } = req('serialport') as { SerialPort: new (opts: { path: string; baudRate: number }) => object };
-  const { Firmata } = req('firmata-io') as { Firmata: new (transport: object) => FirmataIo };
-  return new Firmata(new SerialPort({ path: port, baudRate: baud }));
+/** The Arduino's USB serial port, through the project's serialport. */
+function openSerialPort(port: string, baud: number): FirmataTransport {
+  const { SerialPort } = createRequire(import.meta.url)('serialport') as { SerialPort: new (opts: { path: string; baudRate: number }) => FirmataTransport };
+  return new SerialPort({ path: port, baudRate: baud });
+}
+
+/** firmata-io (the protocol half of firmata.js) over any transport. */
+function firmataOver(transport: FirmataTransport): FirmataIo {
+  const { Firmata } = createRequire(import.meta.url)('firmata-io') as { Firmata: new (transport: FirmataTransport) => FirmataIo };
+  return new Firmata(transport);
 }
