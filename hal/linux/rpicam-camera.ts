@@ -9,7 +9,11 @@
  * SIGINT (rpicam-vid then stops cleanly), escalating to SIGTERM and SIGKILL after a grace
  * period; the next capture waits until the camera is free.
  *
- * Stills: `rpicam-still -n -t SETTLE -e jpg -o -`, or node-raspistill on the legacy stack.
+ * `setMode` tags the chunks taken from then on (the IR-cut filter itself does the optics; a
+ * running rpicam-vid keeps its settings, restarting it would leave a gap in the recording).
+ *
+ * Stills: `rpicam-still -n -t SETTLE -e jpg -o -`, or node-raspistill on the legacy stack;
+ * at night with `--saturation 0`.
  * While video runs the camera is held by rpicam-vid, so a still is decoded from the newest
  * keyframe with ffmpeg when it is installed.
  */
