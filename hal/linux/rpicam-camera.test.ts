@@ -225,8 +225,13 @@ describe('rpicam camera: stills', () => {
   it('while video runs, a still is the newest keyframe decoded with ffmpeg', async () => {
     const { cam } = camera();
     const chunks: VideoChunk[] = [];
-    const sub = cam.video(VIDEO).subscribe((c) => chunks.push(c));
-    while (chunks.length < 2) await new Promise((r) => setImmediate(r));
+    let twoChunks!: () => void;
+    const ready = new Promise<void>((r) => (twoChunks = r));
+    const sub = cam.video(VIDEO).subscribe((c) => {
+      chunks.push(c);
+      if (chunks.length === 2) twoChunks();
+    });
+    await ready;
     const still = await cam.still({ width: 640, height: 480 });
     sub.unsubscribe();
     expect({ width: still.width, height: still.height }).toEqual({ width: 320, height: 240 });
