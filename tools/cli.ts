@@ -9,6 +9,7 @@ import { registerSimCommands } from './cli/sim.ts';
 import { registerCardCommands } from './cli/card.ts';
 import { registerJournalCommands } from './cli/journal.ts';
 import { registerCentreCommands } from './cli/centre.ts';
+import { registerFlashCommands } from './cli/flash.ts';
 
 export function buildProgram(): Command {
   const program = new Command('dozor')
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerCardCommands(program);
   registerJournalCommands(program);
   registerCentreCommands(program);
+  registerFlashCommands(program);
   for (const cmd of allCommands(program)) cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;
 }
