@@ -21,6 +21,7 @@ export interface LightModelOptions {
 export const STREET_LIGHTS_ON_BELOW_LUX = 35;
 
 const HEADLIGHT_BUCKET_MS = 20_000;
+const SUN_KNOT_MS = 60_000;
 
 export class LightModel {
   readonly location: Location;
@@ -29,6 +30,9 @@ export class LightModel {
   private readonly cloudDrift: SmoothNoise;
   private readonly flicker: SmoothNoise;
   private readonly headlightSeed: number;
+  private knot = Number.NaN;
+  private knotA = 0;
+  private knotB = { k: Number.NaN, e: 0 };
 
   constructor(options: LightModelOptions) {
     this.location = options.location;
@@ -39,9 +43,20 @@ export class LightModel {
     this.headlightSeed = subSeed(options.seed, 'headlights');
   }
 
-  /** Geometric solar elevation (degrees) at `t`. */
+  /**
+   * Geometric solar elevation (degrees) at `t`, interpolated between exact positions every
+   * minute (the sun moves ≤ 0.25°/min, so the error is far below a microdegree). The knots are
+   * fixed in time, so the value depends on `t` only; the cache just saves the trigonometry.
+   */
   sunElevation(t: number): number {
-    return solarPosition(t, this.location).elevation;
+    const k = Math.floor(t / SUN_KNOT_MS);
+    if (k !== this.knot) {
+      this.knot = k;
+      this.knotA = k === this.knotB.k ? this.knotB.e : solarPosition(k * SUN_KNOT_MS, this.location).elevation;
+      this.knotB = { k: k + 1, e: solarPosition((k + 1) * SUN_KNOT_MS, this.location).elevation };
+    }
+    const f = t / SUN_KNOT_MS - k;
+    return this.knotA + (this.knotB.e - this.knotA) * f;
   }
 
   /** Effective cloud cover at `t`: the weather's cover with clouds drifting past (0–1). */

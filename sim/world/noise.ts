@@ -41,8 +41,18 @@ export function subSeed(seed: number, label: string): number {
  * over a few octaves so it looks like a smoothed random walk (clouds drifting, temperature
  * wandering) rather than a sine.
  */
+interface Octave {
+  seed: number;
+  period: number;
+  weight: number;
+  /** Cached knot values around the last query (pure: they depend only on k). */
+  k: number;
+  a: number;
+  b: number;
+}
+
 export class SmoothNoise {
-  private readonly octaves: ReadonlyArray<{ seed: number; period: number; weight: number }>;
+  private readonly octaves: Octave[];
 
   constructor(seed: number, periodMs: number, octaves = 3) {
     if (!(periodMs > 0)) throw new RangeError(`noise period must be > 0, got ${periodMs}`);
@@ -54,7 +64,7 @@ export class SmoothNoise {
       // Non-integer period ratios keep the octaves' knots from lining up.
       list.push({ seed: subSeed(seed, `octave${o}`), period: periodMs / 2.17 ** o, weight });
     }
-    this.octaves = list.map((x) => ({ ...x, weight: x.weight / total }));
+    this.octaves = list.map((x) => ({ ...x, weight: x.weight / total, k: Number.NaN, a: 0, b: 0 }));
   }
 
   /** Noise value at time `t` (ms), in [−1, 1]. */
@@ -64,9 +74,12 @@ export class SmoothNoise {
       const x = t / o.period;
       const k = Math.floor(x);
       const f = x - k;
-      const a = hashUniform(o.seed, k) * 2 - 1;
-      const b = hashUniform(o.seed, k + 1) * 2 - 1;
-      sum += o.weight * (a + (b - a) * f * f * (3 - 2 * f));
+      if (k !== o.k) {
+        o.a = k === o.k + 1 ? o.b : hashUniform(o.seed, k) * 2 - 1;
+        o.b = hashUniform(o.seed, k + 1) * 2 - 1;
+        o.k = k;
+      }
+      sum += o.weight * (o.a + (o.b - o.a) * f * f * (3 - 2 * f));
     }
     return sum;
   }

@@ -33,7 +33,7 @@ export interface ChargerOptions {
   currentMa?: number;
   /** Constant-voltage level (V); default 4.2. */
   cvVolts?: number;
-  /** Charging ends when the CV current falls below this (mA); default currentMa / 10. */
+  /** Charging ends when the CV current falls below this (mA); default currentMa / 20. */
   terminationMa?: number;
   /** Charging only within this pack temperature window (°C); default 0…45 (no charging below 0 °C). */
   minCelsius?: number;
@@ -134,7 +134,7 @@ export class PowerSystem {
     this.charger = {
       currentMa: cc,
       cvVolts: volts(options.charger?.cvVolts ?? 4.2, 'charger.cvVolts', 3.6, 4.4),
-      terminationMa: options.charger?.terminationMa ?? cc / 10,
+      terminationMa: options.charger?.terminationMa ?? cc / 20,
       minCelsius: options.charger?.minCelsius ?? 0,
       maxCelsius: options.charger?.maxCelsius ?? 45,
     };

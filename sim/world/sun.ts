@@ -111,15 +111,17 @@ export const NIGHT_SKY_LUX = 0.001;
 export function clearSkyIlluminance(elevation: number): number {
   let sun = 0;
   if (elevation >= -18) {
-    const x = Math.min(elevation, 90) / 90;
-    for (const [min, l0, l1, l2, l3] of SUN_BANDS) {
-      if (elevation >= min) {
-        sun = 10 ** (l0 + x * (l1 + x * (l2 + x * l3)));
+    const x = (elevation > 90 ? 90 : elevation) / 90;
+    for (let i = 0; i < SUN_BANDS.length; i++) {
+      const b = SUN_BANDS[i];
+      if (elevation >= b[0]) {
+        sun = Math.pow(10, b[1] + x * (b[2] + x * (b[3] + x * b[4])));
         break;
       }
     }
   }
-  return sun + NIGHT_SKY_LUX;
+  // The twilight fit falls below the night-sky level near −17°: keep the brighter of the two.
+  return Math.max(sun, NIGHT_SKY_LUX);
 }
 
 /**
