@@ -21,6 +21,8 @@ export interface Bh1750ModelOptions {
   seed?: number;
   /** Unit sensitivity relative to the typical 1.2 counts/lx (datasheet: ±20 %); default 1. */
   sensitivity?: number;
+  /** Relative count noise (1σ); default 0.3 %. */
+  noise?: number;
 }
 
 export class Bh1750Model implements I2cTarget {
@@ -28,6 +30,7 @@ export class Bh1750Model implements I2cTarget {
   private readonly luxAt: (t: number) => number;
   private readonly seed: number;
   private readonly sensitivity: number;
+  private readonly noise: number;
   private powered = false;
   private mt = 69;
   private mode: { continuous: boolean; res: Resolution; mt: number } | null = null;
@@ -39,6 +42,7 @@ export class Bh1750Model implements I2cTarget {
     this.luxAt = options.lux;
     this.seed = options.seed ?? 1750;
     this.sensitivity = options.sensitivity ?? 1;
+    this.noise = options.noise ?? 0.003;
   }
 
   powerOnReset(): void {
@@ -116,8 +120,9 @@ export class Bh1750Model implements I2cTarget {
 
   private counts(end: number, m: { res: Resolution; mt: number }): number {
     const lux = this.luxAt(end - this.measurementMs() / 2);
-    const noisy = lux * this.sensitivity * (1 + 0.003 * hashGaussian(this.seed, Math.round(end)));
-    let c = noisy * 1.2 * (m.mt / 69);
+    const noisy = lux * this.sensitivity * (1 + this.noise * hashGaussian(this.seed, Math.round(end)));
+    // Rounded to 9 digits first so 100 lx × 1.2 is 120 counts, not 119.99999999999999.
+    let c = Math.round(noisy * 1.2 * (m.mt / 69) * 1e9) / 1e9;
     if (m.res === 'H2') c *= 2;
     if (m.res === 'L') c = Math.floor(c / 4) * 4;
     return Math.min(65535, Math.max(0, Math.floor(c)));
