@@ -167,7 +167,11 @@ describe('VEML7700 driver', () => {
     const sensor = new Veml7700({ bus, clock });
     expect((await run(sensor.read())).lux).toBeCloseTo(40, 0);
     model.powerOnReset();
+    clock.advance(10_000); // the driver reads ALS_CONF back every 10 s
+    const before = bus.stats.transfers;
     expect((await run(sensor.read())).lux).toBeCloseTo(40, 0);
+    expect(bus.stats.transfers - before).toBe(4); // ALS_CONF check, PSM + ALS_CONF rewrite, ALS
+    expect(await bus.readWord(0x10, 0x00)).toBe(veml7700Conf(sensor.setting));
   });
 
   it('close() shuts the sensor down (ALS_SD)', async () => {

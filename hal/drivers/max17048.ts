@@ -4,6 +4,9 @@
  * 0x08 VERSION ((v & 0xFFF0) = 0x0010), 0x0A HIBRT, 0x0C CONFIG (RCOMP, SLEEP, ALSC, ALRT, ATHD),
  * 0x16 CRATE (signed, 0.208 %/h), 0x1A STATUS (RI, VH, VL, VR, HD, SC).
  *
+ * A reading is two I2C block reads (0x16–0x1B: CRATE, VRESET/ID, STATUS; 0x02–0x05: VCELL, SOC),
+ * relying on the register pointer's auto-increment, instead of four word reads.
+ *
  * The gauge is powered by its cell, so an empty slot does not ACK: that is a reading with
  * `present: false`, not an error. Whenever a pack appears (first contact, or STATUS.RI after a
  * swap reset the gauge) the driver checks VERSION, disables hibernation (so readings are at most
@@ -18,7 +21,6 @@ import { I2cDriver, hex, type I2cDriverOptions } from './i2c-device.ts';
 export const MAX17048_DEFAULT_ADDRESS = 0x36;
 
 const REG_VCELL = 0x02;
-const REG_SOC = 0x04;
 const REG_VERSION = 0x08;
 const REG_HIBRT = 0x0a;
 const REG_CONFIG = 0x0c;
@@ -53,6 +55,8 @@ export class Max17048 extends I2cDriver implements BatteryGauge {
   private readonly emptyAlertPercent: number;
   private readonly hibernate: boolean;
   private configured = false;
+  private readonly head = Buffer.alloc(4);
+  private readonly tail = Buffer.alloc(6);
 
   constructor(options: Max17048Options) {
     const slot = (options as Partial<Max17048Options> | null)?.slot;
@@ -68,11 +72,17 @@ export class Max17048 extends I2cDriver implements BatteryGauge {
   read(): Promise<BatteryReading> {
     return this.exclusive(async () => {
       try {
-        const status = (await readRegister(this.bus, this.address, REG_STATUS)) >> 8;
-        if (!this.configured || (status & STATUS_RI) !== 0) await this.configure();
-        const vcell = await readRegister(this.bus, this.address, REG_VCELL);
-        const soc = await readRegister(this.bus, this.address, REG_SOC);
-        const crate = toInt16(await readRegister(this.bus, this.address, REG_CRATE));
+        // Two sequential reads (the register pointer auto-increments, words MSB first):
+        // CRATE, VRESET/ID, STATUS at 0x16–0x1B, then VCELL and SOC at 0x02–0x05.
+        await this.bus.readI2cBlock(this.address, REG_CRATE, 6, this.tail);
+        if (!this.configured || (this.tail[4] & STATUS_RI) !== 0) {
+          await this.configure();
+          await this.bus.readI2cBlock(this.address, REG_CRATE, 6, this.tail);
+        }
+        await this.bus.readI2cBlock(this.address, REG_VCELL, 4, this.head);
+        const vcell = (this.head[0] << 8) | this.head[1];
+        const soc = (this.head[2] << 8) | this.head[3];
+        const crate = toInt16((this.tail[0] << 8) | this.tail[1]);
         return {
           present: true,
           voltage: vcell * 78.125e-6,

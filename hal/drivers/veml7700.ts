@@ -15,6 +15,7 @@
  * as Adafruit does, so the result belongs to the new setting.
  */
 import type { AmbientLightSensor, LightSample } from '../light.ts';
+import { check } from '../device.ts';
 import { I2cDriver, type I2cDriverOptions } from './i2c-device.ts';
 
 export const VEML7700_DEFAULT_ADDRESS = 0x10;
@@ -88,16 +89,25 @@ export function veml7700NextStep(i: number, counts: number): number {
   return i;
 }
 
-export type Veml7700Options = I2cDriverOptions;
+export interface Veml7700Options extends I2cDriverOptions {
+  /**
+   * How often (ms) a reading also reads ALS_CONF back to notice a sensor that lost power and
+   * came back reset without the bus ever failing; default 10 000. 0 checks every reading.
+   */
+  resetCheckMs?: number;
+}
 
 export class Veml7700 extends I2cDriver implements AmbientLightSensor {
   private step = START_STEP;
   private initialised = false;
   /** Monotonic time from which the result register holds a reading at the current step. */
   private freshFrom = 0;
+  private checkedAt = 0;
+  private readonly resetCheckMs: number;
 
   constructor(options: Veml7700Options) {
     super(options, { name: 'light sensor', address: VEML7700_DEFAULT_ADDRESS, addresses: [VEML7700_DEFAULT_ADDRESS] });
+    this.resetCheckMs = options.resetCheckMs === undefined ? 10_000 : check.number(options.resetCheckMs, `${this.name}: resetCheckMs`, 0);
   }
 
   /** The current ladder step (for diagnostics). */
@@ -118,15 +128,19 @@ export class Veml7700 extends I2cDriver implements AmbientLightSensor {
   }
 
   private async measure(): Promise<LightSample> {
-    if (this.initialised) {
+    const now = this.clock.monotonic();
+    if (this.initialised && now - this.checkedAt >= this.resetCheckMs) {
       // A sensor that lost power in between is back in shutdown with a reset configuration.
       const conf = await this.bus.readWord(this.address, REG_CONF);
       if (conf !== veml7700Conf(this.setting)) this.initialised = false;
+      this.checkedAt = now;
     }
     if (!this.initialised) {
       await this.bus.writeWord(this.address, REG_PSM, 0x0000);
-      await this.configure(START_STEP, 2.5);
+      // Start where the light was last time (the app-note start, ×1/8 at 100 ms, on first use).
+      await this.configure(this.step, 2.5);
       this.initialised = true;
+      this.checkedAt = this.clock.monotonic();
     }
     for (let changes = 0; ; changes++) {
       const wait = this.freshFrom - this.clock.monotonic();

@@ -59,18 +59,24 @@ interface Attachment {
 /** One electrical segment of a bus: the root, or one channel behind a multiplexer. */
 export class SimI2cSegment {
   private readonly chips = new Map<number, Attachment>();
+  /** Attached multiplexers, so a lookup only descends where it can lead somewhere. */
+  private readonly routers: Attachment[] = [];
 
   constructor(readonly label: string) {}
 
   attach(address: number, target: I2cTarget): void {
     checkAddress(address);
     if (this.chips.has(address)) throw new BusError(`${this.label}: address 0x${hex(address)} is already taken`);
-    this.chips.set(address, { address, target, plugged: true, failAt: Infinity, corruptBits: 0 });
+    const a: Attachment = { address, target, plugged: true, failAt: Infinity, corruptBits: 0 };
+    this.chips.set(address, a);
+    if (isRouter(target)) this.routers.push(a);
   }
 
   detach(address: number): I2cTarget {
     const a = this.get(address);
     this.chips.delete(address);
+    const i = this.routers.indexOf(a);
+    if (i >= 0) this.routers.splice(i, 1);
     return a.target;
   }
 
@@ -105,10 +111,13 @@ export class SimI2cSegment {
   /** @internal */
   collect(address: number, now: number, out: Attachment[], depth: number): void {
     if (depth > 8) throw new BusError(`${this.label}: multiplexers nested too deep (a loop?)`);
-    for (const a of this.chips.values()) {
-      if (!a.plugged || now >= a.failAt) continue;
-      if (a.address === address) out.push(a);
-      if (isRouter(a.target)) for (const seg of a.target.connectedSegments()) seg.collect(address, now, out, depth + 1);
+    const a = this.chips.get(address);
+    if (a && a.plugged && now < a.failAt) out.push(a);
+    for (let i = 0; i < this.routers.length; i++) {
+      const r = this.routers[i];
+      if (!r.plugged || now >= r.failAt) continue;
+      const segments = (r.target as I2cTarget & I2cRouter).connectedSegments();
+      for (let k = 0; k < segments.length; k++) segments[k].collect(address, now, out, depth + 1);
     }
   }
 
@@ -153,14 +162,23 @@ export class SimI2cBus extends SimI2cSegment implements I2cBus {
 
   // ---- I2cBus ---------------------------------------------------------------------------------
 
+  // Register reads are the hot path (every sensor poll): their messages are reused, which is
+  // safe because a transfer runs synchronously to the end and chips do not keep the buffers.
+  private readonly command = { read: false as const, data: new Uint8Array(1) };
+  private readonly commandThenRead1: Message[] = [this.command, { read: true, length: 1 }];
+  private readonly commandThenRead2: Message[] = [this.command, { read: true, length: 2 }];
+  private readonly scratch: Attachment[] = [];
+
   async readByte(address: number, command: number): Promise<number> {
     checkByte(command, 'command');
-    return this.transfer(address, [writeMsg([command]), { read: true, length: 1 }])[0];
+    this.command.data[0] = command;
+    return this.transfer(address, this.commandThenRead1)[0];
   }
 
   async readWord(address: number, command: number): Promise<number> {
     checkByte(command, 'command');
-    const b = this.transfer(address, [writeMsg([command]), { read: true, length: 2 }]);
+    this.command.data[0] = command;
+    const b = this.transfer(address, this.commandThenRead2);
     return b[0] | (b[1] << 8);
   }
 
@@ -179,7 +197,8 @@ export class SimI2cBus extends SimI2cSegment implements I2cBus {
   async readI2cBlock(address: number, command: number, length: number, buffer: Buffer): Promise<{ bytesRead: number; buffer: Buffer }> {
     checkByte(command, 'command');
     checkLength(length, buffer, 32);
-    const data = this.transfer(address, [writeMsg([command]), { read: true, length }]);
+    this.command.data[0] = command;
+    const data = this.transfer(address, [this.command, { read: true, length }]);
     buffer.set(data.subarray(0, length));
     return { bytesRead: length, buffer };
   }
@@ -243,12 +262,13 @@ export class SimI2cBus extends SimI2cSegment implements I2cBus {
     this.assertOpen();
     checkAddress(address);
     this.stats.transfers += 1;
-    const responders: Attachment[] = [];
+    const responders = this.scratch;
+    responders.length = 0;
     this.collect(address, this.clock.trueTime(), responders, 0);
     let result: Uint8Array = new Uint8Array(0);
     try {
       for (const msg of messages) {
-        const acking = responders.filter((a) => a.target.acknowledge?.(msg.read) ?? true);
+        const acking = responders.length === 1 ? (acks(responders[0], msg.read) ? responders : NONE) : responders.filter((a) => acks(a, msg.read));
         if (acking.length === 0) throw new I2cNack(`no ACK for ${msg.read ? 'read' : 'write'} header`);
         if (!msg.read) {
           // An empty write (SMBus quick command) only probes the address.
@@ -277,6 +297,7 @@ export class SimI2cBus extends SimI2cSegment implements I2cBus {
       throw e;
     } finally {
       for (const a of responders) a.target.stop?.();
+      responders.length = 0;
     }
     return result;
   }
@@ -284,6 +305,12 @@ export class SimI2cBus extends SimI2cSegment implements I2cBus {
   private assertOpen(): void {
     if (this.closed) throw new DeviceClosedError(this.id);
   }
+}
+
+const NONE: Attachment[] = [];
+
+function acks(a: Attachment, read: boolean): boolean {
+  return a.target.acknowledge ? a.target.acknowledge(read) : true;
 }
 
 function writeMsg(bytes: number[]): Message {

@@ -34,6 +34,11 @@ export interface Max17048ModelOptions {
   clock: { trueTime(): number };
   /** The cell at true time t, or null when the slot is empty. */
   cell: (t: number) => GaugedCell | null;
+  /**
+   * Cheap presence check: the insertion count of the pack in the slot, or null when empty.
+   * Defaults to asking `cell`; worth giving when `cell` is expensive (it is asked on every ACK).
+   */
+  insertion?: (t: number) => number | null;
   /** VERSION register; MAX17048 reads 0x001x. Default 0x0012. */
   version?: number;
   /** ID byte at 0x19 (part-specific); default 0x5A. */
@@ -60,6 +65,7 @@ interface Sample {
 export class Max17048Model implements I2cTarget {
   private readonly clock: { trueTime(): number };
   private readonly cellAt: (t: number) => GaugedCell | null;
+  private readonly insertionAt: (t: number) => number | null;
   private readonly version: number;
   private readonly chipId: number;
   private readonly mem = new Uint8Array(256);
@@ -74,17 +80,18 @@ export class Max17048Model implements I2cTarget {
   constructor(options: Max17048ModelOptions) {
     this.clock = options.clock;
     this.cellAt = options.cell;
+    this.insertionAt = options.insertion ?? ((t) => this.cellAt(t)?.insertion ?? null);
     this.version = options.version ?? 0x0012;
     this.chipId = options.chipId ?? 0x5a;
     this.reset();
   }
 
   acknowledge(): boolean {
-    const cell = this.cellAt(this.clock.trueTime());
-    if (!cell) return false;
-    if (cell.insertion !== this.insertion) {
+    const insertion = this.insertionAt(this.clock.trueTime());
+    if (insertion === null) return false;
+    if (insertion !== this.insertion) {
       this.reset();
-      this.insertion = cell.insertion;
+      this.insertion = insertion;
     }
     return true;
   }

@@ -83,7 +83,7 @@ export function createSensorBus(options: SensorBusOptions): SensorBus {
   bus.attach(TCA9548A_ADDRESS, mux);
   const err = options.gaugeSocErrorPercent ?? 1;
   const gauges = ([0, 1] as const).map((slot) => {
-    const g = new Max17048Model({ clock, cell: gaugedCell(world.power, slot, seed, err) });
+    const g = new Max17048Model({ clock, cell: gaugedCell(world.power, slot, seed, err), insertion: () => world.power.insertion(slot) });
     mux.channel(slot).attach(MAX17048_ADDRESS, g);
     return g;
   }) as unknown as readonly [Max17048Model, Max17048Model];

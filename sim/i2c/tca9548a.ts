@@ -24,14 +24,20 @@ export class Tca9548aModel implements I2cTarget, I2cRouter {
     return this.control;
   }
 
+  private connected: readonly SimI2cSegment[] = [];
+
   connectedSegments(): readonly SimI2cSegment[] {
-    if (this.control === 0) return [];
-    return this.channels.filter((_, i) => (this.control >> i) & 1);
+    return this.connected;
+  }
+
+  private setControl(value: number): void {
+    this.control = value;
+    this.connected = this.channels.filter((_, i) => (value >> i) & 1);
   }
 
   write(data: Uint8Array): void {
     // Each byte written lands in the control register; the last one wins.
-    this.control = data[data.length - 1];
+    this.setControl(data[data.length - 1]);
   }
 
   read(length: number): Uint8Array {
@@ -39,6 +45,6 @@ export class Tca9548aModel implements I2cTarget, I2cRouter {
   }
 
   powerOnReset(): void {
-    this.control = 0;
+    this.setControl(0);
   }
 }

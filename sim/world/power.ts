@@ -13,7 +13,7 @@ import { Subject, filter, type Observable } from 'rxjs';
 import type { SlotIndex } from '../../hal/battery.ts';
 import type { TimerHandle } from '../../hal/clock.ts';
 import { DozorError, InvalidOptionsError } from '../../hal/errors.ts';
-import { usableFactor, type BatteryPack } from './battery.ts';
+import { ocvAt, usableFactor, type BatteryPack } from './battery.ts';
 import type { WorldClock } from './world-clock.ts';
 
 export type PowerSource = SlotIndex | 'external' | null;
@@ -281,18 +281,28 @@ export class PowerSystem {
     const celsius = this.temperature(t);
     const q = this.chargeAt(s, t);
     const i = this.currentAt(s, t);
-    const soc = s.pack.effectiveSoc(celsius, q);
+    const pack = s.pack;
+    // Inline of pack.terminalVoltage with the temperature factors looked up once (a hot path:
+    // every fuel-gauge sample lands here).
+    const f = usableFactor(celsius);
+    const soc = (q - pack.capacityMah * (1 - f)) / (pack.capacityMah * f);
     return {
       present: true,
-      voltage: s.pack.terminalVoltage(i, celsius, q),
+      voltage: ocvAt(Math.min(1, soc)) - (i / 1000) * pack.resistance(celsius),
       socPercent: Math.min(100, Math.max(0, soc * 100)),
-      ratePercentPerHour: (-i / (s.pack.capacityMah * usableFactor(celsius))) * 100,
+      ratePercentPerHour: (-i / (pack.capacityMah * f)) * 100,
       currentMa: i,
       chargeMah: q,
       celsius,
       charging: s.law.kind === 'charge' && t < s.law.tEnd,
       insertion: s.insertion,
     };
+  }
+
+  /** Insertion count of the pack in the slot, or null when it is empty (cheap presence check). */
+  insertion(slot: SlotIndex): number | null {
+    const s = this.slots[slot];
+    return s.pack ? s.insertion : null;
   }
 
   charging(slot: SlotIndex): boolean {
