@@ -115,13 +115,16 @@ describe('power path and packs', () => {
     const nominal20 = hours(20, BODYCAM_NOMINAL_MA);
     const nominalMinus20 = hours(-20, BODYCAM_NOMINAL_MA);
     const night20 = hours(20, BODYCAM_NOMINAL_MA + BODYCAM_LOADS_MA.irIlluminator);
-    // Figures quoted in docs/sim-world.md: 15.2 h, 8.5 h, 10.4 h.
+    const nightMinus20 = hours(-20, BODYCAM_NOMINAL_MA + BODYCAM_LOADS_MA.irIlluminator);
+    // Figures quoted in docs/sim-world.md: 15.2 h, 8.5 h, 10.4 h; and 5.7 h for a night at −20 °C
+    // with the IR illuminator on, which needs the second pack.
     expect(nominal20).toBeGreaterThanOrEqual(8 * 1.5);
     expect(nominalMinus20).toBeGreaterThanOrEqual(8);
     expect(night20).toBeGreaterThanOrEqual(8);
     expect(nominal20.toFixed(1)).toBe('15.2');
     expect(nominalMinus20.toFixed(1)).toBe('8.5');
     expect(night20.toFixed(1)).toBe('10.4');
+    expect(nightMinus20.toFixed(1)).toBe('5.7');
   });
 
   it('R-PWR-4: external power runs the device and charges both packs CC/CV to full', () => {

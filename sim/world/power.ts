@@ -25,6 +25,7 @@ export type PowerEvent =
   | { kind: 'depleted'; at: number; slot: SlotIndex }
   | { kind: 'charging'; at: number; slot: SlotIndex; charging: boolean }
   | { kind: 'external'; at: number; present: boolean }
+  | { kind: 'dock'; at: number; docked: boolean }
   | { kind: 'inserted'; at: number; slot: SlotIndex }
   | { kind: 'removed'; at: number; slot: SlotIndex };
 
@@ -109,6 +110,9 @@ export class PowerSystem {
   private loadMa = 0;
   private preferredSlot: SlotIndex;
   private external: boolean;
+  private inDock = false;
+  private holding = false;
+  private readonly held: PowerEvent[] = [];
   private current: PowerSource = null;
   private isPowered = false;
   private timer: TimerHandle | null = null;
@@ -233,12 +237,31 @@ export class PowerSystem {
     if (present === this.external) return;
     this.update((t) => {
       this.external = present;
+      if (!present) this.inDock = false;
       this.emit({ kind: 'external', at: t, present });
     });
   }
 
   get externalPower(): boolean {
     return this.external;
+  }
+
+  /** The device is put into (true) or taken out of (false) a dock, which also supplies power. */
+  setDocked(docked: boolean): void {
+    if (docked === this.inDock) return;
+    this.update((t) => {
+      this.inDock = docked;
+      this.emit({ kind: 'dock', at: t, docked });
+      if (this.external !== docked) {
+        this.external = docked;
+        this.emit({ kind: 'external', at: t, present: docked });
+      }
+    });
+  }
+
+  /** Dock-presence contact closed. */
+  get docked(): boolean {
+    return this.inDock;
   }
 
   /** Re-evaluates after a change the system cannot see (environment temperature step). */
@@ -349,9 +372,17 @@ export class PowerSystem {
   private update(change: (t: number) => void): void {
     const t = this.clock.trueTime();
     const wasCharging = this.slots.map((s) => s.law.kind === 'charge');
-    this.settle(t);
-    change(t);
-    this.plan(t, false, wasCharging);
+    // Events wait until the new state is complete, so listeners never see a half-updated model.
+    this.holding = true;
+    try {
+      this.settle(t);
+      change(t);
+      this.plan(t, false, wasCharging);
+    } finally {
+      this.holding = false;
+      const out = this.held.splice(0);
+      for (const e of out) this.events.next(e);
+    }
   }
 
   /** Brings every pack's charge up to t and restarts its law from there. */
@@ -478,7 +509,8 @@ export class PowerSystem {
   }
 
   private emit(e: PowerEvent): void {
-    this.events.next(e);
+    if (this.holding) this.held.push(e);
+    else this.events.next(e);
   }
 }
 
