@@ -14,6 +14,7 @@
 import type { I2cBus } from '../../hal/bus/i2c.ts';
 import { BusError, DeviceClosedError, DeviceNotRespondingError } from '../../hal/errors.ts';
 import type { Random } from '../../hal/random.ts';
+import { SeededRandom } from '../random.ts';
 
 /** Thrown by a chip model to NACK (address or data byte). */
 export class I2cNack extends Error {
@@ -135,8 +136,8 @@ export interface SimI2cBusOptions {
   id?: string;
   /** Time source for timed faults (true UTC ms). */
   clock: { trueTime(): number };
-  /** Picks the bits to flip for `corruptNextRead`; seeded in the simulator. */
-  random: Random;
+  /** Picks the bits to flip for `corruptNextRead`; default a fixed-seed generator. */
+  random?: Random;
 }
 
 export class SimI2cBus extends SimI2cSegment implements I2cBus {
@@ -152,7 +153,7 @@ export class SimI2cBus extends SimI2cSegment implements I2cBus {
     super(id);
     this.id = id;
     this.clock = options.clock;
-    this.random = options.random;
+    this.random = options.random ?? new SeededRandom(0x12c);
   }
 
   /** Timed fault relative to now: the chip at `address` on this segment stops answering after `ms`. */
