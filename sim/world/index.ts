@@ -32,6 +32,14 @@ export type { WorldClock } from './world-clock.ts';
 /** Astana, Kazakhstan. */
 export const DEFAULT_LOCATION: Location = { latitude: 51.1694, longitude: 71.4491 };
 
+/** One scenario step: from `atMs` after the start, the device is in `environment` and/or the weather changes. */
+export interface WorldStep {
+  /** Milliseconds after the world's start (≥ 0; steps in time order). */
+  atMs: number;
+  environment?: Environment;
+  weather?: Partial<Weather>;
+}
+
 export interface SimWorldOptions {
   /** The virtual clock (its `trueTime()` is the world's "now"). */
   clock: WorldClock;
@@ -49,6 +57,8 @@ export interface SimWorldOptions {
   climate?: Omit<ClimateModelOptions, 'conditions' | 'seed'>;
   /** Light lost under full overcast (0–1); default 0.85. */
   overcastLoss?: number;
+  /** Scenario steps, in time order (more can be added later with `setEnvironment`/`setWeather`). */
+  steps?: readonly WorldStep[];
 }
 
 export class SimWorld {
@@ -83,6 +93,13 @@ export class SimWorld {
       else if (e.kind === 'restored') this.rtc.powerRestored();
     });
     if (!this.power.powered()) this.rtc.powerLost();
+    let last = 0;
+    for (const step of options.steps ?? []) {
+      if (!(Number.isFinite(step.atMs) && step.atMs >= last)) throw new RangeError(`world steps must be in time order from 0, got atMs ${step.atMs} after ${last}`);
+      last = step.atMs;
+      if (step.environment) this.setEnvironment(step.environment, t0 + step.atMs);
+      if (step.weather) this.setWeather(step.weather, t0 + step.atMs);
+    }
   }
 
   /** True UTC time now (ms). */

@@ -134,4 +134,21 @@ describe('light at the device', () => {
     expect(() => conditions.setWeather(h(1), { cloudCover: 2 })).toThrow(/weather.cloudCover/);
     expect(() => conditions.setEnvironment(h(1), { kind: 'indoors', humidity: 120 })).toThrow(/environment.humidity/);
   });
+
+  it('takes a scenario as data: steps relative to the start, in order', async () => {
+    const { SimWorld } = await import('./index.ts');
+    const { VirtualClock } = await import('../virtual-clock.ts');
+    const clock = new VirtualClock({ startEpochMs: h(7) });
+    const world = new SimWorld({
+      clock,
+      steps: [
+        { atMs: 60_000, environment: { kind: 'tunnel-dark' } },
+        { atMs: 120_000, environment: { kind: 'outdoors' }, weather: { cloudCover: 1 } },
+      ],
+    });
+    expect(world.lux(h(7) + 30_000)).toBeGreaterThan(10_000);
+    expect(world.lux(h(7) + 90_000)).toBeLessThan(0.1);
+    expect(world.conditions.at(h(7) + 150_000).weather.cloudCover).toBe(1);
+    expect(() => new SimWorld({ clock, steps: [{ atMs: 10 }, { atMs: 5 }] })).toThrow(RangeError);
+  });
 });
