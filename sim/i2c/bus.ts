@@ -29,7 +29,7 @@ export interface I2cTarget {
   acknowledge?(read: boolean): boolean;
   /** The bytes of a write message after the address byte (never empty). Throw `I2cNack` to NACK. */
   write(data: Uint8Array): void;
-  /** Produces the bytes of a read message. Throw `I2cNack` to refuse. */
+  /** Produces the bytes of a read message, in a fresh array the bus may hand on. Throw `I2cNack` to refuse. */
   read(length: number): Uint8Array;
   /** STOP ended the transfer. */
   stop?(): void;
@@ -168,6 +168,7 @@ export class SimI2cBus extends SimI2cSegment implements I2cBus {
   private readonly command = { read: false as const, data: new Uint8Array(1) };
   private readonly commandThenRead1: Message[] = [this.command, { read: true, length: 1 }];
   private readonly commandThenRead2: Message[] = [this.command, { read: true, length: 2 }];
+  private readonly commandOnly: Message[] = [this.command];
   private readonly scratch: Attachment[] = [];
 
   async readByte(address: number, command: number): Promise<number> {
@@ -200,7 +201,7 @@ export class SimI2cBus extends SimI2cSegment implements I2cBus {
     checkLength(length, buffer, 32);
     this.command.data[0] = command;
     const data = this.transfer(address, [this.command, { read: true, length }]);
-    buffer.set(data.subarray(0, length));
+    for (let i = 0; i < length; i++) buffer[i] = data[i];
     return { bytesRead: length, buffer };
   }
 
@@ -228,7 +229,8 @@ export class SimI2cBus extends SimI2cSegment implements I2cBus {
 
   async sendByte(address: number, byte: number): Promise<void> {
     checkByte(byte, 'byte');
-    this.transfer(address, [writeMsg([byte])]);
+    this.command.data[0] = byte;
+    this.transfer(address, this.commandOnly);
   }
 
   async receiveByte(address: number): Promise<number> {
@@ -276,6 +278,11 @@ export class SimI2cBus extends SimI2cSegment implements I2cBus {
           if (msg.data.length > 0) for (const a of acking) a.target.write(msg.data);
           continue;
         }
+        if (acking.length === 1 && acking[0].corruptBits === 0) {
+          const part = acking[0].target.read(msg.length);
+          result = part.length === msg.length ? part : padded(part, msg.length);
+          continue;
+        }
         // Open-drain bus: several chips answering at once read as the AND of their bytes.
         result = new Uint8Array(msg.length).fill(0xff);
         for (const a of acking) {
@@ -309,6 +316,13 @@ export class SimI2cBus extends SimI2cSegment implements I2cBus {
 }
 
 const NONE: Attachment[] = [];
+
+/** A short answer reads as 0xFF for the missing bytes (SDA left high). */
+function padded(part: Uint8Array, length: number): Uint8Array {
+  const out = new Uint8Array(length).fill(0xff);
+  out.set(part.subarray(0, length));
+  return out;
+}
 
 function acks(a: Attachment, read: boolean): boolean {
   return a.target.acknowledge ? a.target.acknowledge(read) : true;
