@@ -89,14 +89,21 @@ const suite: BenchSuite = {
   issue: 7,
   async run(): Promise<BenchResult[]> {
     await shift(); // warm-up (the JIT makes the first run several times slower)
-    await shift(true);
-    const s = await shift();
-    const base = await shift(true);
+    // Best of three of each: on a shared machine a single run mostly measures the neighbours.
+    let s = await shift();
+    let base = await shift(true);
+    for (let i = 0; i < 2; i++) {
+      const a = await shift();
+      if (a.wallMs < s.wallMs) s = a;
+      const b = await shift(true);
+      if (b.wallMs < base.wallMs) base = b;
+    }
     const sensorMs = s.wallMs - base.wallMs;
-    const light = await readsPerSecond((x) => () => x.light.read(), 50_000);
-    const gauge = await readsPerSecond((x) => () => x.batteries[0].read(), 20_000);
-    const climate = await readsPerSecond((x) => () => x.climate.read(), 10_000, true);
-    const rtc = await readsPerSecond((x) => () => x.rtc.read(), 20_000);
+    const best = async (f: () => Promise<number>) => Math.max(await f(), await f());
+    const light = await best(() => readsPerSecond((x) => () => x.light.read(), 50_000));
+    const gauge = await best(() => readsPerSecond((x) => () => x.batteries[0].read(), 20_000));
+    const climate = await best(() => readsPerSecond((x) => () => x.climate.read(), 10_000, true));
+    const rtc = await best(() => readsPerSecond((x) => () => x.rtc.read(), 20_000));
     const w = worldQueries();
     return [
       {

@@ -67,14 +67,12 @@ export class Bh1750 extends I2cDriver implements AmbientLightSensor {
   }
 
   read(): Promise<LightSample> {
-    return this.exclusive(async () => {
-      try {
-        return await this.measure();
-      } catch (e) {
-        this.initialised = false; // after a dropout the part is powered down: start it again
-        throw e;
-      }
-    });
+    return this.exclusive(() => this.measure());
+  }
+
+  /** After a dropout the part is powered down: start it again. */
+  protected override onFailure(): void {
+    this.initialised = false;
   }
 
   private async measure(): Promise<LightSample> {

@@ -71,15 +71,17 @@ export abstract class I2cDriver extends DeviceBase {
    */
   protected exclusive<T>(task: () => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new DeviceClosedError(this.name));
-    return this.lock.run(async () => {
-      this.assertOpen();
-      try {
-        return await task();
-      } catch (e) {
+    // Plain promise chaining, not another async frame: this is every sensor poll's hot path.
+    return this.lock
+      .run(() => (this.closed ? Promise.reject(new DeviceClosedError(this.name)) : task()))
+      .catch((e: unknown) => {
+        this.onFailure(e);
         throw this.describe(e);
-      }
-    });
+      });
   }
+
+  /** Called when a transaction failed (before the error is passed on): forget chip state here. */
+  protected onFailure(_error: unknown): void {}
 
   /** True when `e` means the chip did not acknowledge. */
   protected static isNack(e: unknown): e is DeviceNotRespondingError {

@@ -60,20 +60,15 @@ export class Sht31 extends I2cDriver implements ClimateSensor {
 
   read(): Promise<ClimateSample> {
     return this.exclusive(async () => {
-      try {
-        if (!this.initialised) {
-          await this.command(CMD_SOFT_RESET);
-          await this.clock.sleep(2);
-          await this.command(this.heater ? CMD_HEATER_ON : CMD_HEATER_OFF);
-          this.initialised = true;
-        }
-        await this.command(this.shot.command);
-        await this.clock.sleep(this.shot.waitMs);
-        await this.bus.i2cRead(this.address, 6, this.rx);
-      } catch (e) {
-        this.initialised = false;
-        throw e;
+      if (!this.initialised) {
+        await this.command(CMD_SOFT_RESET);
+        await this.clock.sleep(2);
+        await this.command(this.heater ? CMD_HEATER_ON : CMD_HEATER_OFF);
+        this.initialised = true;
       }
+      await this.command(this.shot.command);
+      await this.clock.sleep(this.shot.waitMs);
+      await this.bus.i2cRead(this.address, 6, this.rx);
       const r = this.rx;
       const tCrc = crc8(r, 0, 2);
       if (tCrc !== r[2]) throw new ChecksumError(this.name, `temperature CRC 0x${hex(r[2])} ≠ 0x${hex(tCrc)}`);
@@ -87,6 +82,11 @@ export class Sht31 extends I2cDriver implements ClimateSensor {
         at: this.clock.monotonic(),
       };
     });
+  }
+
+  /** After any failure, start again from a soft reset. */
+  protected override onFailure(): void {
+    this.initialised = false;
   }
 
   private async command(cmd: number): Promise<void> {

@@ -116,15 +116,12 @@ export class Veml7700 extends I2cDriver implements AmbientLightSensor {
   }
 
   read(): Promise<LightSample> {
-    return this.exclusive(async () => {
-      try {
-        return await this.measure();
-      } catch (e) {
-        // The chip may come back after a power cycle in its reset state: configure it again.
-        this.initialised = false;
-        throw e;
-      }
-    });
+    return this.exclusive(() => this.measure());
+  }
+
+  /** The chip may come back after a power cycle in its reset state: configure it again. */
+  protected override onFailure(): void {
+    this.initialised = false;
   }
 
   private async measure(): Promise<LightSample> {
