@@ -49,8 +49,12 @@ const dayNightSchema = z
     dwellMs: z.number().nonnegative().default(5_000),
     /** Never switch twice within this interval, whatever the sensor says. */
     minSwitchIntervalMs: z.number().nonnegative().default(30_000),
-    /** Light sensor sampling period. */
+    /** Light sensor sampling period near the thresholds (and whenever a switch is pending). */
     pollMs: positiveMs.default(1_000),
+    /** Sampling period when the light is far from both thresholds (see `farFactor`). */
+    idlePollMs: positiveMs.default(4_000),
+    /** "Far": above dayAboveLux × farFactor or below nightBelowLux ÷ farFactor. */
+    farFactor: z.number().min(1).default(10),
     /** IR illuminator level at night (0..1). */
     irLevel: z.number().min(0).max(1).default(1),
   })

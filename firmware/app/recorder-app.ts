@@ -219,7 +219,15 @@ export class RecorderApp implements RecorderFirmware {
       failuresBeforeFault,
       onNoGoodPack: () => void this.shutdown('battery-empty'),
     });
-    const lightPoller = new SensorPoller<LightSample>({ name: board.light.name, clock, periodMs: cfg.dayNight.pollMs, read: () => board.light.read(), faults, failuresBeforeFault });
+    const lightPoller: SensorPoller<LightSample> = new SensorPoller<LightSample>({
+      name: board.light.name,
+      clock,
+      periodMs: cfg.dayNight.pollMs,
+      periodFor: (s): number => dayNight.pollPeriodFor(s),
+      read: () => board.light.read(),
+      faults,
+      failuresBeforeFault,
+    });
     const climatePoller = new SensorPoller<ClimateSample>({
       name: board.climate.name,
       clock,
@@ -228,7 +236,7 @@ export class RecorderApp implements RecorderFirmware {
       faults,
       failuresBeforeFault,
     });
-    const dayNight = new DayNightService({
+    const dayNight: DayNightService = new DayNightService({
       readings$: lightPoller.readings$,
       irCut: board.irCut,
       irLight: board.irLight,

@@ -1,11 +1,13 @@
 /**
- * Periodic sensor reads as an rxjs stream on the injected clock's scheduler. A read that is still
- * running when the next tick comes is not doubled up (exhaustMap). Consecutive failures beyond
- * the configured count raise a device fault; the first good read clears it (R-PWR-3). A failed
- * sensor never stops anything else: its consumers simply get no new readings.
+ * Periodic sensor reads on the injected clock, published as an rxjs stream. A read still running
+ * when the next tick comes counts as a failure (the part hangs) and is not doubled up.
+ * Consecutive failures up to the configured count raise a device fault; the first good read
+ * clears it (R-PWR-3). A failed sensor never stops anything else: its consumers simply get no
+ * new readings. The period may depend on the last reading (`periodFor`), so a light sensor far
+ * from any threshold is read less often: the simulator pays per event, a real board per wake-up.
  */
-import { Subject, catchError, exhaustMap, from, map, of, timer, type Observable, type Subscription } from 'rxjs';
-import type { Clock } from '../../hal/clock.ts';
+import { Subject, type Observable } from 'rxjs';
+import type { Clock, TimerHandle } from '../../hal/clock.ts';
 import type { FaultReporter } from '../faults/fault-reporter.ts';
 import { errorMessage } from './errors.ts';
 
@@ -14,23 +16,29 @@ export interface SensorPollerOptions<T> {
   name: string;
   clock: Clock;
   periodMs: number;
+  /** Period to use after a good reading (default: always `periodMs`). */
+  periodFor?: (value: T) => number;
   read: () => Promise<T>;
   faults: FaultReporter;
   failuresBeforeFault: number;
 }
 
-type Outcome<T> = { ok: true; value: T } | { ok: false; error: string };
-
 export class SensorPoller<T> {
   private readonly subject = new Subject<T>();
   /** Successful readings. */
   readonly readings$: Observable<T> = this.subject.asObservable();
-  private sub: Subscription | null = null;
+  private timer: TimerHandle | null = null;
+  private running = false;
+  private busy = false;
+  private period: number;
   private consecutiveFailures = 0;
   /** The most recent good reading. */
   last: T | null = null;
+  reads = 0;
 
-  constructor(private readonly options: SensorPollerOptions<T>) {}
+  constructor(private readonly options: SensorPollerOptions<T>) {
+    this.period = options.periodMs;
+  }
 
   get name(): string {
     return this.options.name;
@@ -38,35 +46,79 @@ export class SensorPoller<T> {
 
   /** Starts polling: one read at once, then every period. Idempotent. */
   start(): void {
-    if (this.sub) return;
-    const { clock, periodMs, read } = this.options;
-    this.sub = timer(0, periodMs, clock.scheduler)
-      .pipe(
-        exhaustMap(() =>
-          from(Promise.resolve().then(read)).pipe(
-            map((value): Outcome<T> => ({ ok: true, value })),
-            catchError((err: unknown) => of<Outcome<T>>({ ok: false, error: errorMessage(err) })),
-          ),
-        ),
-      )
-      .subscribe((o) => this.handle(o));
+    if (this.running) return;
+    this.running = true;
+    this.tick();
   }
 
   stop(): void {
-    this.sub?.unsubscribe();
-    this.sub = null;
+    this.running = false;
+    this.timer?.cancel();
+    this.timer = null;
   }
 
-  private handle(o: Outcome<T>): void {
-    const { faults, name, failuresBeforeFault } = this.options;
-    if (o.ok) {
-      this.consecutiveFailures = 0;
-      if (faults.isFaulty(name)) faults.clear(name);
-      this.last = o.value;
-      this.subject.next(o.value);
+  private tick(): void {
+    if (!this.running) return;
+    const { clock } = this.options;
+    const started = clock.monotonic();
+    this.timer = clock.setTimeout(() => this.tick(), alignedDelay(started, this.period));
+    if (this.busy) {
+      this.failed('no answer within one period');
       return;
     }
-    this.consecutiveFailures += 1;
-    if (this.consecutiveFailures === failuresBeforeFault) faults.raise(name, o.error);
+    this.busy = true;
+    this.reads += 1;
+    let p: Promise<T>;
+    try {
+      p = this.options.read();
+    } catch (err) {
+      p = Promise.reject(err);
+    }
+    p.then(
+      (value) => {
+        this.busy = false;
+        this.succeeded(value, started);
+      },
+      (err: unknown) => {
+        this.busy = false;
+        this.failed(errorMessage(err));
+      },
+    );
   }
+
+  private succeeded(value: T, started: number): void {
+    const { faults, name, periodFor } = this.options;
+    this.consecutiveFailures = 0;
+    if (faults.isFaulty(name)) faults.clear(name);
+    this.last = value;
+    if (this.running) this.subject.next(value);
+    if (periodFor) this.setPeriod(periodFor(value), started);
+  }
+
+  /** A shorter period takes effect at once (re-arming from the last tick); a longer one from the next tick. */
+  private setPeriod(period: number, lastTick: number): void {
+    const shorter = period < this.period;
+    this.period = period;
+    if (shorter && this.running) {
+      this.timer?.cancel();
+      this.timer = this.options.clock.setTimeout(() => this.tick(), alignedDelay(lastTick, period) + lastTick - this.options.clock.monotonic());
+    }
+  }
+
+  private failed(detail: string): void {
+    // While failing, poll at the base rate so a recovered part is noticed quickly.
+    this.period = this.options.periodMs;
+    this.consecutiveFailures += 1;
+    if (this.consecutiveFailures === this.options.failuresBeforeFault) this.options.faults.raise(this.options.name, detail);
+  }
+}
+
+/**
+ * Delay from `now` to the next multiple of `period` on the monotonic clock. Periodic work of
+ * every service lands on the same instants (a real board wakes up once for all of them; the
+ * simulator pays per distinct instant).
+ */
+export function alignedDelay(now: number, period: number): number {
+  const rest = now % period;
+  return rest === 0 ? period : period - rest;
 }

@@ -32,6 +32,11 @@ export class DayNightDecider {
     return this.current;
   }
 
+  /** A switch is being considered (the light is on the far side, dwell running). */
+  get pending(): boolean {
+    return this.since !== null;
+  }
+
   /** Feeds one sample; returns the new mode when it switches (or on the first sample), else null. */
   update(sample: Pick<LightSample, 'lux' | 'saturated' | 'at'>): DayNightMode | null {
     const lux = sample.saturated ? Infinity : sample.lux;
@@ -84,6 +89,17 @@ export class DayNightService {
 
   get mode(): DayNightMode | 'unknown' {
     return this.modeSubject.value;
+  }
+
+  /**
+   * Sampling period for the light sensor after a reading: fast near the thresholds or while a
+   * switch is pending, slow when the light is far from both (bright day, dark night).
+   */
+  pollPeriodFor(sample: Pick<LightSample, 'lux' | 'saturated'>): number {
+    const c = this.o.config;
+    const lux = sample.saturated ? Infinity : sample.lux;
+    const far = lux > c.dayAboveLux * c.farFactor || lux < c.nightBelowLux / c.farFactor;
+    return far && !this.decider.pending ? c.idlePollMs : c.pollMs;
   }
 
   get irLightsEnabled(): boolean {

@@ -20,6 +20,7 @@ import type { ServiceJournal } from '../common/journal.ts';
 import type { FaultReporter } from '../faults/fault-reporter.ts';
 import { loadJson, saveJson } from '../common/persisted.ts';
 import { errorMessage } from '../common/errors.ts';
+import { alignedDelay } from '../common/sensor-poller.ts';
 import type { RecorderConfig } from '../app/config.ts';
 
 export type BatteryLevel = 'ok' | 'low' | 'critical' | 'empty';
@@ -124,7 +125,12 @@ export class PowerService {
   start(): void {
     if (this.timer) return;
     void this.tick();
-    this.timer = this.o.clock.setInterval(() => void this.tick(), this.o.config.pollMs);
+    // First poll now, then on multiples of the period (shared instants with the other services).
+    const first = this.o.clock.setTimeout(() => {
+      this.timer = this.o.clock.setInterval(() => void this.tick(), this.o.config.pollMs);
+      void this.tick();
+    }, alignedDelay(this.o.clock.monotonic(), this.o.config.pollMs));
+    this.timer = first;
   }
 
   stop(): void {

@@ -398,7 +398,7 @@ export class Recorder {
       this.o.journal.note('recording-started', { segment: w.segment });
     }
     this.o.health.markRecording(this.o.cameraName, w.segment);
-    await this.flushMarkers(c.pts + c.durationMs);
+    if (this.pendingMarkers.length > 0) await this.flushMarkers(c.pts + c.durationMs);
     if (w.durationMs >= this.o.config.segmentMs - this.halfFrame) await this.closeWriter();
   }
 

@@ -6,7 +6,6 @@
  * the last one and the segment plays to that point. Markers (R-REC-8) are index lines too, so
  * the marker list travels with the recording.
  */
-import { crc32 } from 'node:zlib';
 
 export interface HeadRecord {
   t: 'head';
@@ -62,10 +61,58 @@ export type IndexRecord = HeadRecord | GopRecord | MarkRecord | CloseRecord;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+const CRC_TABLE = (() => {
+  const t = new Int32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c;
+  }
+  return t;
+})();
+
+/** CRC-32 (IEEE 802.3, as zlib) of `bytes[from, to)`. */
+export function crc32(bytes: Uint8Array, from = 0, to = bytes.length): number {
+  let c = -1;
+  for (let i = from; i < to; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ -1) >>> 0;
+}
+
+const HEX = '0123456789abcdef';
+
+/** JSON of a record; GOP lines (one every couple of seconds) skip the generic serialiser. */
+function toJson(r: IndexRecord): string {
+  if (r.t === 'gop' && (r.m === 'day' || r.m === 'night')) {
+    return `{"t":"gop","i":${num(r.i)},"o":${num(r.o)},"n":${num(r.n)},"pts":${num(r.pts)},"d":${num(r.d)},"f":${num(r.f)},"m":"${r.m}"}`;
+  }
+  return JSON.stringify(r);
+}
+
+function num(v: number): string {
+  return Number.isFinite(v) ? String(v) : 'null';
+}
+
 export function encodeIndexLine(record: IndexRecord): Uint8Array {
-  const json = JSON.stringify(record);
-  const crc = crc32(json).toString(16).padStart(8, '0');
-  return encoder.encode(`${json}\t${crc}\n`);
+  const json = toJson(record);
+  // ASCII fast path (every line but a marker note with non-ASCII text): one pass, no encoder.
+  let out = new Uint8Array(json.length + 10);
+  let n = json.length;
+  for (let i = 0; i < json.length; i++) {
+    const ch = json.charCodeAt(i);
+    if (ch > 0x7f) {
+      const bytes = encoder.encode(json);
+      out = new Uint8Array(bytes.length + 10);
+      out.set(bytes);
+      n = bytes.length;
+      break;
+    }
+    out[i] = ch;
+  }
+  const crc = crc32(out, 0, n);
+  out[n] = 0x09;
+  for (let k = 0; k < 8; k++) out[n + 1 + k] = HEX.charCodeAt((crc >>> ((7 - k) * 4)) & 0xf);
+  out[n + 9] = 0x0a;
+  return out;
 }
 
 export interface ParsedIndex {
@@ -81,14 +128,13 @@ export function parseIndex(bytes: Uint8Array): ParsedIndex {
   while (pos < bytes.length) {
     const nl = bytes.indexOf(0x0a, pos);
     if (nl < 0) break;
-    const line = decoder.decode(bytes.subarray(pos, nl));
-    const tab = line.lastIndexOf('\t');
-    if (tab < 0) break;
-    const json = line.slice(0, tab);
-    if (crc32(json).toString(16).padStart(8, '0') !== line.slice(tab + 1)) break;
+    const tab = bytes.lastIndexOf(0x09, nl);
+    if (tab < pos || nl - tab !== 9) break;
+    const crc = crc32(bytes, pos, tab).toString(16).padStart(8, '0');
+    if (decoder.decode(bytes.subarray(tab + 1, nl)) !== crc) break;
     let rec: IndexRecord;
     try {
-      rec = JSON.parse(json) as IndexRecord;
+      rec = JSON.parse(decoder.decode(bytes.subarray(pos, tab))) as IndexRecord;
     } catch {
       break;
     }

@@ -11,6 +11,7 @@ import type { AlertSink } from '../alerts/alert-sink.ts';
 import type { ServiceJournal } from '../common/journal.ts';
 import type { FaultReporter } from '../faults/fault-reporter.ts';
 import type { RecorderConfig } from '../app/config.ts';
+import { alignedDelay } from '../common/sensor-poller.ts';
 
 export interface SpaceStatus {
   freeBytes: number | null;
@@ -60,7 +61,12 @@ export class SpaceMonitor {
   start(): void {
     if (this.timer) return;
     void this.check();
-    this.timer = this.o.clock.setInterval(() => void this.check(), this.o.config.pollMs);
+    // First poll now, then on multiples of the period (shared instants with the other services).
+    const first = this.o.clock.setTimeout(() => {
+      this.timer = this.o.clock.setInterval(() => void this.check(), this.o.config.pollMs);
+      void this.check();
+    }, alignedDelay(this.o.clock.monotonic(), this.o.config.pollMs));
+    this.timer = first;
   }
 
   stop(): void {
