@@ -30,7 +30,7 @@ import { SerialQueue, loadJson, saveJson } from '../common/persisted.ts';
 import { CommandRefusedError, errorMessage } from '../common/errors.ts';
 import type { RecorderConfig } from '../app/config.ts';
 import { SegmentWriter, type ClosedSegment } from './segment-writer.ts';
-import { recoverCamera, recoverSegment, type RecoveredSegment } from './recovery.ts';
+import { closedSegmentNumbers, readClosedSegment, recoverCamera, recoverSegment, type RecoveredSegment } from './recovery.ts';
 import { ZERO_SHA256 } from './segment-index.ts';
 import type { RecordingHealth } from './recording-health.ts';
 
@@ -86,6 +86,12 @@ export interface RecorderOptions {
   config: RecorderConfig['recorder'];
 }
 
+interface PauseWindow {
+  from: number;
+  to: number | null;
+  settle: (unrecordedMs: number) => void;
+}
+
 interface PendingMarker {
   mono: number;
   wall: number;
@@ -107,9 +113,8 @@ export class Recorder {
   /** Until this monotonic time, GOPs are dropped without a write attempt (after a full card). */
   private holdOffUntil = -Infinity;
   // Pause / finish bookkeeping (monotonic ms).
-  private pauseFrom: number | null = null;
-  private resumeAt: number | null = null;
-  private settlePause: ((unrecordedMs: number) => void) | null = null;
+  /** Pause windows not yet settled (a GOP after them not yet seen), oldest first. */
+  private windows: PauseWindow[] = [];
   private finishAt: number | null = null;
   private finished: Promise<RecorderStats> | null = null;
   private resolveFinished: ((s: RecorderStats) => void) | null = null;
@@ -156,8 +161,7 @@ export class Recorder {
     this.phase = 'running';
     this.finishAt = null;
     this.finished = null;
-    this.pauseFrom = null;
-    this.resumeAt = null;
+    this.windows = [];
     this.lastAcceptedEnd = null;
     this.startedJournalled = false;
     // Counters and intervals describe one run (one duty in one boot).
@@ -170,24 +174,25 @@ export class Recorder {
   /** Begins an authorised pause now (R-REC-2). */
   pause(): PauseHandle {
     if (this.phase !== 'running') throw new CommandRefusedError('pause', `the recorder is ${this.phase}`);
-    if (this.pauseFrom !== null) throw new CommandRefusedError('pause', 'already paused');
+    if (this.paused) throw new CommandRefusedError('pause', 'already paused');
     const from = this.o.clock.monotonic();
-    this.pauseFrom = from;
-    this.resumeAt = null;
+    let settle: (ms: number) => void = () => undefined;
     const settled = new Promise<number>((resolve) => {
-      this.settlePause = resolve;
+      settle = resolve;
     });
+    this.windows.push({ from, to: null, settle });
     return { from, settled };
   }
 
   /** Ends the pause now; recording picks up with the GOP in flight. */
   resume(): void {
-    if (this.pauseFrom === null || this.resumeAt !== null) return;
-    this.resumeAt = this.o.clock.monotonic();
+    const w = this.windows[this.windows.length - 1];
+    if (w && w.to === null) w.to = this.o.clock.monotonic();
   }
 
   get paused(): boolean {
-    return this.pauseFrom !== null && this.resumeAt === null;
+    const w = this.windows[this.windows.length - 1];
+    return w !== undefined && w.to === null;
   }
 
   /**
@@ -307,21 +312,12 @@ export class Recorder {
     if (this.o.faults.isFaulty(this.faultName())) this.o.faults.clear(this.faultName(), 'video again');
     const eps = this.halfFrame;
     const end = c.pts + c.durationMs;
-    let accept: boolean;
-    if (this.finishAt !== null && c.pts >= this.finishAt - eps) {
-      accept = false;
-    } else if (this.pauseFrom === null) {
-      accept = true;
-    } else if (c.pts < this.pauseFrom - eps) {
-      accept = true; // in flight when the pause began
-    } else if (this.resumeAt !== null && end > this.resumeAt + eps) {
-      // First GOP after the pause: the pause is over.
-      const unrecorded = Math.max(0, c.pts - (this.lastAcceptedEnd ?? this.pauseFrom));
-      this.endPause(unrecorded);
-      accept = true;
-    } else {
-      accept = false;
+    // Keep every GOP that overlaps duty time outside the pause windows.
+    let accept = !(this.finishAt !== null && c.pts >= this.finishAt - eps);
+    for (const w of this.windows) {
+      if (c.pts >= w.from - eps && (w.to === null || end <= w.to + eps)) accept = false;
     }
+    if (accept) this.settleWindows(c.pts, end);
     if (accept) {
       this.lastAcceptedEnd = end;
       void this.queue.run(() => this.writeChunk(c));
@@ -334,15 +330,25 @@ export class Recorder {
   /** The last instant recording should cover once finishing: the pause start if paused. */
   private recordingEnd(): number {
     const finishAt = this.finishAt ?? this.o.clock.monotonic();
-    return this.pauseFrom !== null && this.resumeAt === null ? Math.min(this.pauseFrom, finishAt) : finishAt;
+    const w = this.windows[this.windows.length - 1];
+    return w && w.to === null ? Math.min(w.from, finishAt) : finishAt;
   }
 
-  private endPause(unrecordedMs: number): void {
-    const settle = this.settlePause;
-    this.pauseFrom = null;
-    this.resumeAt = null;
-    this.settlePause = null;
-    settle?.(unrecordedMs);
+  /**
+   * An accepted GOP [start, end) ends every closed window before it: the first such window gets
+   * the hole between the last kept GOP and this one (the time the pause really left
+   * unrecorded); further windows in the same hole get zero.
+   */
+  private settleWindows(start: number, end: number): void {
+    let hole = Math.max(0, start - (this.lastAcceptedEnd ?? start));
+    while (this.windows.length > 0) {
+      const w = this.windows[0];
+      if (w.to === null || end <= w.to + this.halfFrame) break;
+      if (start < w.from - this.halfFrame) break; // GOP in flight when this pause began
+      this.windows.shift();
+      w.settle(hole);
+      hole = 0;
+    }
   }
 
   private complete(): void {
@@ -356,9 +362,14 @@ export class Recorder {
     this.camSub = null;
     this.readySub?.unsubscribe();
     this.readySub = null;
-    if (this.pauseFrom !== null) {
-      const finishAt = this.finishAt ?? this.o.clock.monotonic();
-      this.endPause(Math.max(0, finishAt - Math.max(this.lastAcceptedEnd ?? this.pauseFrom, this.pauseFrom)));
+    // Pauses still unsettled at the end: their unrecorded time runs to the end of the duty.
+    const finishAt = this.finishAt ?? this.o.clock.monotonic();
+    let covered = this.lastAcceptedEnd ?? -Infinity;
+    for (const w of this.windows.splice(0)) {
+      const from = Math.max(covered, w.from);
+      const until = Math.min(w.to ?? finishAt, finishAt);
+      w.settle(Math.max(0, until - from));
+      covered = Math.max(covered, until);
     }
     void this.queue.run(async () => {
       await this.closeWriter();
@@ -474,7 +485,20 @@ export class Recorder {
   }
 
   private async recoverCard(): Promise<void> {
-    const result = await recoverCamera(this.o.evidence.storage, this.o.config.videoDir, this.o.cameraName);
+    const storage = this.o.evidence.storage;
+    const { videoDir } = this.o.config;
+    const known = this.chain.lastSegment;
+    const result = await recoverCamera(storage, videoDir, this.o.cameraName);
+    // Segments closed after our last persisted state may have missed their journal entry (the
+    // power went while it was being written): journal them now. At worst an entry is doubled.
+    if (result.tip.lastSegment > known && result.tip.lastSegment >= 0) {
+      const recoveredNumbers = new Set(result.recovered.map((r) => r.closed.segment));
+      for (const n of await closedSegmentNumbers(storage, videoDir, this.o.cameraName)) {
+        if (n <= known || recoveredNumbers.has(n)) continue;
+        const closed = await readClosedSegment(storage, videoDir, this.o.cameraName, n);
+        if (closed) await this.segmentDone(closed);
+      }
+    }
     for (const r of result.recovered) await this.recovered(r);
     // The card's chain tip wins when it is at least as far as ours (same card); a fresh or
     // foreign card continues our numbering and chain.

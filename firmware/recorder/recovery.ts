@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import type { Storage } from '../../hal/storage.ts';
 import { encodeIndexLine, parseIndex, segmentNumberOf, segmentPaths, ZERO_SHA256, type CloseRecord, type GopRecord, type HeadRecord } from './segment-index.ts';
 import type { ClosedSegment } from './segment-writer.ts';
-import { FileNotFoundError } from '../../hal/errors.ts';
+import { FileNotFoundError, StorageError } from '../../hal/errors.ts';
 
 const READ_BLOCK = 1 << 20;
 
@@ -58,7 +58,11 @@ async function readOrEmpty(storage: Storage, path: string): Promise<Uint8Array> 
 /** Recovers one open segment; returns null when it held nothing durable (files emptied). */
 export async function recoverSegment(storage: Storage, videoDir: string, camera: string, segment: number): Promise<RecoveredSegment | null> {
   const paths = segmentPaths(videoDir, camera, segment);
-  const videoSize = (await storage.stat(paths.videoPart))?.size ?? 0;
+  // A cut between the two renames of a close leaves the video final and the index open.
+  const partStat = await storage.stat(paths.videoPart);
+  const finalStat = partStat ? null : await storage.stat(paths.video);
+  const videoPath = finalStat ? paths.video : paths.videoPart;
+  const videoSize = (partStat ?? finalStat)?.size ?? 0;
   const indexBytes = await readOrEmpty(storage, paths.indexPart);
   const { records, validBytes } = parseIndex(indexBytes);
   const head = records.find((r): r is HeadRecord => r.t === 'head');
@@ -73,11 +77,12 @@ export async function recoverSegment(storage: Storage, videoDir: string, camera:
     end = r.o + r.n;
   }
   if (!head || gops.length === 0) {
+    if (finalStat) throw new StorageError('ECORRUPT', `${paths.video} is final but its index ${paths.indexPart} holds no GOP`);
     if (videoSize > 0) await storage.truncate(paths.videoPart, 0);
     if (indexBytes.length > 0) await storage.truncate(paths.indexPart, 0);
     return null;
   }
-  if (videoSize > end) await storage.truncate(paths.videoPart, end);
+  if (videoSize > end) await storage.truncate(videoPath, end);
   let sha256: string;
   const last = gops[gops.length - 1];
   const frames = gops.reduce((n, g) => n + g.f, 0);
@@ -89,7 +94,7 @@ export async function recoverSegment(storage: Storage, videoDir: string, camera:
     sha256 = close.sha256;
   } else {
     if (indexBytes.length > validBytes) await storage.truncate(paths.indexPart, validBytes);
-    sha256 = await hashFile(storage, paths.videoPart, end);
+    sha256 = await hashFile(storage, videoPath, end);
     const f = await storage.openAppend(paths.indexPart);
     try {
       await f.append(encodeIndexLine({ t: 'close', sha256, bytes: end, frames, durationMs, endWall, endMono, recovered: true }));
@@ -98,7 +103,7 @@ export async function recoverSegment(storage: Storage, videoDir: string, camera:
       await f.close();
     }
   }
-  await storage.rename(paths.videoPart, paths.video);
+  if (!finalStat) await storage.rename(paths.videoPart, paths.video);
   await storage.rename(paths.indexPart, paths.index);
   return {
     droppedBytes: Math.max(0, videoSize - end),
@@ -125,6 +130,39 @@ export async function closedSegmentHash(storage: Storage, videoDir: string, came
   const { records } = parseIndex(await readOrEmpty(storage, segmentPaths(videoDir, camera, segment).index));
   const close = records.find((r): r is CloseRecord => r.t === 'close');
   return close ? close.sha256 : null;
+}
+
+/** Describes a closed segment from its index (head and close lines), or null when they are missing. */
+export async function readClosedSegment(storage: Storage, videoDir: string, camera: string, segment: number): Promise<ClosedSegment | null> {
+  const paths = segmentPaths(videoDir, camera, segment);
+  const { records } = parseIndex(await readOrEmpty(storage, paths.index));
+  const head = records.find((r): r is HeadRecord => r.t === 'head');
+  const close = records.find((r): r is CloseRecord => r.t === 'close');
+  if (!head || !close) return null;
+  return {
+    segment,
+    camera,
+    path: paths.video,
+    startWall: head.startWall,
+    endWall: close.endWall,
+    startMono: head.startMono,
+    endMono: close.endMono,
+    durationMs: close.durationMs,
+    frames: close.frames,
+    bytes: close.bytes,
+    sha256: close.sha256,
+    prevSha256: head.prev,
+  };
+}
+
+/** Numbers of the closed (final) segments of a camera on the card, ascending. */
+export async function closedSegmentNumbers(storage: Storage, videoDir: string, camera: string): Promise<number[]> {
+  const out: number[] = [];
+  for (const f of await storage.list(`${videoDir}/${camera}/`)) {
+    const n = segmentNumberOf(f.path);
+    if (n !== null && f.path.endsWith('.h264')) out.push(n);
+  }
+  return out.sort((a, b) => a - b);
 }
 
 /** Recovers every open segment of a camera and finds the tip of its hash chain on the card. */
