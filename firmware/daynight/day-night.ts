@@ -43,7 +43,6 @@ export class DayNightDecider {
     if (this.current === null) {
       // Power-on: take the side the first reading is on, no dwell (the camera needs a mode now).
       this.current = lux < this.config.nightBelowLux ? 'night' : 'day';
-      this.lastSwitch = sample.at;
       return this.current;
     }
     const wantsOther = this.current === 'day' ? lux < this.config.nightBelowLux : lux > this.config.dayAboveLux;

@@ -39,6 +39,8 @@ function build(o: HarnessOptions): { clock: VirtualClock; tb: TestBoard } {
     tb.power.packs[0] = prev.power.packs[0];
     tb.power.packs[1] = prev.power.packs[1];
     tb.rtc.offsetMs = prev.rtc.offsetMs;
+    tb.rtc.oscillatorStopped = prev.rtc.oscillatorStopped;
+    tb.rtc.failing = prev.rtc.failing;
     return { clock, tb };
   }
   return { clock, tb: makeTestBoard({ ...o, clock }) };

@@ -602,7 +602,7 @@ export function makeTestBoard(o: TestBoardOptions): TestBoard {
   const random = new SeededRandom(o.seed ?? 1);
   const rail = new PowerRail();
   const internalSim = new SimStorage({ name: 'internal', capacityBytes: 64 << 20, random: random.fork('internal') });
-  const cardSim = new SimStorage({ name: 'card', capacityBytes: o.cardCapacityBytes ?? 1 << 30, random: random.fork('card') });
+  const cardSim = new SimStorage({ name: 'card', capacityBytes: o.cardCapacityBytes ?? 64 * 2 ** 30, random: random.fork('card') });
   return assembleTestBoard(o, random, rail, internalSim, cardSim);
 }
 
