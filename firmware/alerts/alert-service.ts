@@ -91,11 +91,8 @@ export class AlertService implements AlertSink {
       }
       return;
     }
-    const announcement = this.announcements[alert.kind];
-    const period = announcement.repeat === 'fast' ? this.o.config.repeatMs : announcement.repeat === 'slow' ? this.o.config.slowRepeatMs : 0;
     const entry: Standing = { alert, repeat: null, sentOut: outbound };
     this.standing.set(alert.kind, entry);
-    if (period > 0) entry.repeat = this.o.clock.setInterval(() => this.announce(alert.kind), period);
     if (outbound) this.outbound.enqueue('raised', alert);
     this.events.next({ type: 'raised', alert });
     this.announce(alert.kind);
@@ -147,7 +144,14 @@ export class AlertService implements AlertSink {
     this.playing = true;
     while (!this.stopped && this.playQueue.length > 0) {
       const kind = this.playQueue.shift()!;
-      if (!this.standing.has(kind) && this.announcements[kind].repeat !== 'once') continue;
+      const standing = this.standing.get(kind);
+      if (!standing && this.announcements[kind].repeat !== 'once') continue;
+      // The rhythm starts with the first play (it may have waited for another announcement).
+      if (standing && !standing.repeat) {
+        const rep = this.announcements[kind].repeat;
+        const period = rep === 'fast' ? this.o.config.repeatMs : rep === 'slow' ? this.o.config.slowRepeatMs : 0;
+        if (period > 0) standing.repeat = this.o.clock.setInterval(() => this.announce(kind), period);
+      }
       this.events.next({ type: 'announced', kind, at: this.o.clock.wallTime() });
       const outputs = Object.entries(this.announcements[kind].outputs) as Array<[IndicatorOutput, Pattern]>;
       await Promise.all(
