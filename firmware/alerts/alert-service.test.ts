@@ -93,7 +93,7 @@ describe('alert service (R-PWR-2, R-PWR-3)', () => {
     await r.clock.runFor(0);
     await r.alerts.outbound.flushed();
     r.rail.cut();
-    r.rail.alive = true;
+    r.rail.restore();
     const after = rig(r.sim, r.rail, r.clock);
     expect(await after.alerts.load()).toBeNull();
     expect(after.alerts.pendingOutbound().map((a) => a.alert.message)).toEqual(['critical: 4 min left']);

@@ -145,8 +145,8 @@ describe('recorder (R-REC-1)', () => {
     r.recorder.start();
     await r.clock.runFor(20_000);
     expect(closedSegments(r.memory).map((s) => s.segment)).toEqual([0]);
-    r.rail.alive = true;
-    const again = rig({ segmentMs: 6_000, rail: r.rail, cardSim: r.cardSim, internalSim: r.internalSim, clock: r.clock, journal: r.memory });
+    r.rail.restore();
+    const again = rig({ segmentMs: 6_000, rail: r.rail, cardSim: r.cardSim, internalSim: r.internalSim, clock: r.clock, journal: r.memory.forBoot() });
     await again.recorder.prepare();
     const segs = closedSegments(r.memory);
     // Segment 1 was closed on the card but not journalled; nothing was open when the power went.
@@ -250,8 +250,8 @@ describe('recorder (R-REC-1)', () => {
             survivingGops.set(p.path.replace('.idx.part', '.h264'), parseIndex(await r.cardSim.read(p.path)).records.filter((x): x is GopRecord => x.t === 'gop'));
           }
           // Power comes back: a new recorder on the same media recovers.
-          r.rail.alive = true;
-          const again = rig({ rail: r.rail, cardSim: r.cardSim, internalSim: r.internalSim, clock: r.clock, journal: r.memory });
+          r.rail.restore();
+          const again = rig({ rail: r.rail, cardSim: r.cardSim, internalSim: r.internalSim, clock: r.clock, journal: r.memory.forBoot() });
           await again.recorder.prepare();
           const chain = await verifyChain(r.cardSim, 'video', 'main');
           expect(chain.problems).toEqual([]);
@@ -375,8 +375,8 @@ describe('recorder (R-REC-1)', () => {
     r.recorder.start();
     await r.clock.runFor(12_300);
     r.rail.cut();
-    r.rail.alive = true;
-    const again = rig({ rail: r.rail, cardSim: r.cardSim, internalSim: r.internalSim, clock: r.clock, journal: r.memory });
+    r.rail.restore();
+    const again = rig({ rail: r.rail, cardSim: r.cardSim, internalSim: r.internalSim, clock: r.clock, journal: r.memory.forBoot() });
     again.card.remove = r.card.remove;
     await again.recorder.prepare();
     expect(removes).toBe(0);
@@ -402,7 +402,7 @@ describe('recorder (R-REC-1)', () => {
     let done = r.recorder.finish(true);
     await r.clock.runFor(5_000);
     await done;
-    const again = rig({ segmentMs: 10_000, rail: r.rail, cardSim: r.cardSim, internalSim: r.internalSim, clock: r.clock, journal: r.memory });
+    const again = rig({ segmentMs: 10_000, rail: r.rail, cardSim: r.cardSim, internalSim: r.internalSim, clock: r.clock, journal: r.memory.forBoot() });
     await again.recorder.prepare();
     again.recorder.start();
     await r.clock.runFor(15_000);

@@ -314,7 +314,9 @@ export class ShiftService {
   coverage(camera?: string): CoverageReport | null {
     if (this.dutyFrom === null) return null;
     const rec = this.o.recorders.find((r) => r.camera === camera) ?? this.o.recorders[0];
-    const to = this.dutyTo ?? this.o.clock.monotonic();
+    // While the duty runs, the GOP in flight cannot have been written yet: look one GOP back.
+    const gop = (this.o.config.video.keyframeInterval / this.o.config.video.fps) * 1000;
+    const to = this.dutyTo ?? Math.max(this.dutyFrom, this.o.clock.monotonic() - gop);
     const pauses: Interval[] = this.pauseWindows.map(([a, b]) => [a, b ?? to] as const);
     return analyseCoverage([this.dutyFrom, to], rec.recordedIntervals(), pauses, 500 / this.o.config.video.fps);
   }

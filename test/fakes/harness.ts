@@ -32,10 +32,12 @@ function build(o: HarnessOptions): { clock: VirtualClock; tb: TestBoard } {
   const clock = o.clock ?? o.after?.clock ?? new VirtualClock({ startEpochMs: o.startEpochMs ?? SHIFT_START });
   if (o.after) {
     const prev = o.after.tb;
-    prev.rail.alive = true;
+    // A new boot: the earlier firmware instance is dead (cut) or stopped, and stays so.
+    prev.rail.cut();
+    prev.rail.restore();
     const tb = assembleTestBoard({ ...o, clock }, new SeededRandom((o.seed ?? 1) + 1000), prev.rail, prev.internalSim, prev.cardSim);
     // The journal is the journal: entries written before the cut survive.
-    (tb as { journal: TestBoard['journal'] }).journal = prev.journal;
+    (tb as { journal: TestBoard['journal'] }).journal = prev.journal.forBoot();
     tb.power.packs[0] = prev.power.packs[0];
     tb.power.packs[1] = prev.power.packs[1];
     tb.rtc.offsetMs = prev.rtc.offsetMs;

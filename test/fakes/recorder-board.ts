@@ -30,17 +30,30 @@ import type { CardReadiness, EvidenceVolume } from '../../firmware/card/evidence
 
 // ---------------------------------------------------------------- power rail / storage
 
-/** The device's supply: a cut kills every storage (tearing unsynced data) and the journal. */
+/**
+ * The device's supply: a cut kills every storage (tearing unsynced data) and the journal.
+ * Power comes back as a new generation: whatever was wired to the old one (the firmware
+ * instance that was running at the cut) stays dead, as a process killed by the cut would.
+ */
 export class PowerRail {
   alive = true;
-  private readonly storages: SimStorage[] = [];
+  generation = 0;
+  private readonly storages = new Set<SimStorage>();
   register(s: SimStorage): void {
-    this.storages.push(s);
+    this.storages.add(s);
   }
   cut(): void {
     if (!this.alive) return;
     this.alive = false;
     for (const s of this.storages) s.powerCut();
+  }
+  /** Power is back for a new boot. */
+  restore(): void {
+    this.alive = true;
+    this.generation += 1;
+  }
+  isLive(generation: number): boolean {
+    return this.alive && generation === this.generation;
   }
 }
 
@@ -48,17 +61,19 @@ export class PowerRail {
 export class RailStorage implements Storage {
   ops = 0;
   cutAtOp = Infinity;
+  private readonly generation: number;
   constructor(
     readonly inner: SimStorage,
     private readonly rail: PowerRail,
   ) {
     rail.register(inner);
+    this.generation = rail.generation;
   }
   get name(): string {
     return this.inner.name;
   }
   private step(): void {
-    if (!this.rail.alive) throw new StorageUnavailableError(this.inner.name, 'no power');
+    if (!this.rail.isLive(this.generation)) throw new StorageUnavailableError(this.inner.name, 'no power');
     this.ops += 1;
     if (this.ops >= this.cutAtOp) {
       this.rail.cut();
@@ -68,7 +83,7 @@ export class RailStorage implements Storage {
   async openAppend(path: string): Promise<AppendFile> {
     this.step();
     const f = await this.inner.openAppend(path);
-    const self = this;
+    const step = () => this.step();
     return {
       path: f.path,
       get size() {
@@ -78,11 +93,11 @@ export class RailStorage implements Storage {
         return f.syncedSize;
       },
       async append(d: Uint8Array) {
-        self.step();
+        step();
         await f.append(d);
       },
       async sync() {
-        self.step();
+        step();
         await f.sync();
       },
       async close() {
@@ -137,13 +152,21 @@ export interface JournalRecord<T extends EntryType = EntryType> {
 
 /** In-memory journal: validates every entry against its schema; dies with the rail. */
 export class MemoryJournal implements JournalWriter {
-  readonly entries: JournalRecord[] = [];
+  private readonly generation: number;
   constructor(
     private readonly clock: Clock,
     private readonly rail?: PowerRail,
-  ) {}
+    /** Entries shared with the journal of earlier boots. */
+    readonly entries: JournalRecord[] = [],
+  ) {
+    this.generation = rail?.generation ?? 0;
+  }
+  /** The same journal, written by the firmware of the current boot. */
+  forBoot(): MemoryJournal {
+    return new MemoryJournal(this.clock, this.rail, this.entries);
+  }
   async append<T extends EntryType>(type: T, data: EntryData<T>): Promise<{ seq: number }> {
-    if (this.rail && !this.rail.alive) throw new StorageUnavailableError('journal', 'no power');
+    if (this.rail && !this.rail.isLive(this.generation)) throw new StorageUnavailableError('journal', 'no power');
     const parsed = ENTRY_SCHEMAS[type].parse(data) as EntryData<T>;
     const seq = this.entries.length;
     this.entries.push({ seq, type, data: parsed, mono: this.clock.monotonic(), wall: this.clock.wallTime() } as JournalRecord);
@@ -598,7 +621,6 @@ export interface TestBoard {
 }
 
 export function makeTestBoard(o: TestBoardOptions): TestBoard {
-  const { clock } = o;
   const random = new SeededRandom(o.seed ?? 1);
   const rail = new PowerRail();
   const internalSim = new SimStorage({ name: 'internal', capacityBytes: 64 << 20, random: random.fork('internal') });
