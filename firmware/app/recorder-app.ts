@@ -330,7 +330,7 @@ export class RecorderApp implements RecorderFirmware {
     return this.shutdown(reason);
   }
 
-  handleAuthorization(signed: SignedAuthorization): Promise<AuthorizationOutcome> {
+  async handleAuthorization(signed: SignedAuthorization): Promise<AuthorizationOutcome> {
     this.assertRunning('authorisation');
     return this.services.auth.handle(signed);
   }
@@ -339,7 +339,7 @@ export class RecorderApp implements RecorderFirmware {
     this.services.auth.register(action, handler);
   }
 
-  dockTimeSync(referenceEpochMs: number): Promise<{ driftMs: number; applied: boolean }> {
+  async dockTimeSync(referenceEpochMs: number): Promise<{ driftMs: number; applied: boolean }> {
     this.assertRunning('dock time sync');
     return this.services.clockGuard.dockSync(referenceEpochMs);
   }
@@ -348,7 +348,7 @@ export class RecorderApp implements RecorderFirmware {
     return this.services.alerts.attachTransport(transport);
   }
 
-  startDuty(): Promise<ShiftState> {
+  async startDuty(): Promise<ShiftState> {
     this.assertRunning('duty start');
     return this.services.shift.startDuty();
   }
@@ -365,12 +365,12 @@ export class RecorderApp implements RecorderFirmware {
     return at;
   }
 
-  playback(request: PlaybackRequest): Promise<PlaybackClip> {
+  async playback(request: PlaybackRequest): Promise<PlaybackClip> {
     this.assertRunning('playback');
     return this.services.playback.play(request);
   }
 
-  markOffloaded(): Promise<ShiftState> {
+  async markOffloaded(): Promise<ShiftState> {
     this.assertRunning('offload');
     return this.services.shift.offloaded();
   }
@@ -385,7 +385,7 @@ export class RecorderApp implements RecorderFirmware {
   }
 
   /** Vehicle recorder: the crew switches the IR lights (R-REC-5, MVD 18). */
-  setIrLights(enabled: boolean): Promise<void> {
+  async setIrLights(enabled: boolean): Promise<void> {
     this.assertRunning('IR lights');
     return this.services.dayNight.setIrLightsEnabled(enabled);
   }
