@@ -15,6 +15,19 @@ import { OutboundAlertQueue, type AlertTransport, type OutboundAlert } from './o
 import type { ServiceJournal } from '../common/journal.ts';
 import type { RecorderConfig } from '../app/config.ts';
 
+/** One line of the alert history: what was raised or cleared, and when (device wall and monotonic time). */
+export interface AlertLogEntry {
+  event: 'raised' | 'updated' | 'cleared';
+  kind: AlertKind;
+  severity: AlertSeverity;
+  message: string;
+  wall: number;
+  mono: number;
+}
+
+/** The history keeps at most this many entries (oldest dropped). */
+const LOG_LIMIT = 2000;
+
 export type AlertEvent =
   | { type: 'raised'; alert: Alert }
   | { type: 'updated'; alert: Alert }
@@ -55,6 +68,7 @@ export class AlertService implements AlertSink {
   private stopped = false;
   /** Indicator plays that failed (an indicator fault). */
   indicatorFailures = 0;
+  private readonly log: AlertLogEntry[] = [];
 
   constructor(private readonly o: AlertServiceOptions) {
     this.announcements = { ...ANNOUNCEMENTS, ...o.announcements };
@@ -87,6 +101,7 @@ export class AlertService implements AlertSink {
           this.outbound.enqueue('raised', alert);
           s.sentOut = true;
         }
+        this.record('updated', s.alert);
         this.events.next({ type: 'updated', alert: s.alert });
       }
       return;
@@ -94,6 +109,7 @@ export class AlertService implements AlertSink {
     const entry: Standing = { alert, repeat: null, sentOut: outbound };
     this.standing.set(alert.kind, entry);
     if (outbound) this.outbound.enqueue('raised', alert);
+    this.record('raised', alert);
     this.events.next({ type: 'raised', alert });
     this.announce(alert.kind);
   }
@@ -106,7 +122,18 @@ export class AlertService implements AlertSink {
     const i = this.playQueue.indexOf(kind);
     if (i >= 0) this.playQueue.splice(i, 1);
     if (s.sentOut && !this.stopped) this.outbound.enqueue('cleared', { ...s.alert, at: this.o.clock.wallTime() });
+    this.record('cleared', s.alert);
     this.events.next({ type: 'cleared', kind, at: this.o.clock.wallTime() });
+  }
+
+  /** Everything raised, updated and cleared since boot, oldest first. */
+  history(): readonly AlertLogEntry[] {
+    return this.log;
+  }
+
+  private record(event: AlertLogEntry['event'], a: Alert): void {
+    this.log.push({ event, kind: a.kind, severity: a.severity, message: a.message, wall: this.o.clock.wallTime(), mono: this.o.clock.monotonic() });
+    if (this.log.length > LOG_LIMIT) this.log.splice(0, this.log.length - LOG_LIMIT);
   }
 
   isActive(kind: AlertKind): boolean {

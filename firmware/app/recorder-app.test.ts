@@ -109,6 +109,12 @@ describe('body camera application', () => {
     expect(s.storage.freeHours).toBeGreaterThan(1000);
     expect(s.alerts).toEqual([]);
     expect(JSON.parse(JSON.stringify(s))).toBeTruthy();
+    // The mode lamp shows recording; the alert history shows the boot's unverified clock, then its sync.
+    expect(h.tb.indicators.isOn('led-green')).toBe(true);
+    expect(h.fw.alertHistory().map((a) => [a.event, a.kind])).toEqual([
+      ['raised', 'clock-untrusted'],
+      ['cleared', 'clock-untrusted'],
+    ]);
   });
 
   it('refuses commands after power-off, and a stop never ends the duty', async () => {

@@ -24,7 +24,7 @@ import type { Ed25519PrivateKey } from '../../protocol/crypto.ts';
 import type { JournalWriter } from '../journal/entries.ts';
 import type { EvidenceVolume } from '../card/evidence-volume.ts';
 import type { Alert } from '../alerts/alert-sink.ts';
-import { AlertService, type AlertEvent } from '../alerts/alert-service.ts';
+import { AlertService, type AlertEvent, type AlertLogEntry } from '../alerts/alert-service.ts';
 import type { AlertTransport } from '../alerts/outbound-queue.ts';
 import { ServiceJournal } from '../common/journal.ts';
 import { loadJson, saveJson } from '../common/persisted.ts';
@@ -140,6 +140,8 @@ export interface RecorderFirmware {
   /** The dock confirms every recording was offloaded with receipts: docked → stowed. */
   markOffloaded(): Promise<ShiftState>;
   status(): FirmwareStatus;
+  /** Every alert raised, updated and cleared since boot, with device wall and monotonic times. */
+  alertHistory(): readonly AlertLogEntry[];
   /** Resolves with the duty totals once the last segment of the ended duty is closed. */
   dutyEnded(): Promise<DutySummary | null>;
   /** Resolves once every queued write (segments, alert queue) has landed. */
@@ -390,6 +392,10 @@ export class RecorderApp implements RecorderFirmware {
     return this.services.dayNight.setIrLightsEnabled(enabled);
   }
 
+  alertHistory(): readonly AlertLogEntry[] {
+    return this.services.alerts.history();
+  }
+
   status(): FirmwareStatus {
     const s = this.services;
     const power = s.power.status;
@@ -451,6 +457,12 @@ export class RecorderApp implements RecorderFirmware {
           map((mode): FirmwareEvent => ({ type: 'day-night', mode })),
         ),
       ).subscribe((e) => this.eventsSubject.next(e)),
+    );
+    // Mode indicator (R-VEH-1; GA/T: a lamp shows recording): green while recording on duty.
+    this.subs.push(
+      s.shift.state$.subscribe((state) => {
+        void board.indicators.set('led-green', state === 'on-duty').catch(() => undefined);
+      }),
     );
     this.subs.push(board.buttons.events$.pipe(filter((e) => e.action === 'press')).subscribe((e) => void this.onButton(e)));
     this.subs.push(
