@@ -53,8 +53,9 @@ describe('day/night decider (R-REC-5)', () => {
   });
 
   it('R-REC-5: does not oscillate under sensor noise near either threshold (property)', () => {
+    // Noise up to 0.6 lx (30 % of the night threshold; a VEML7700 resolves 0.004 lx) around one threshold.
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.constantFrom(2, 4), fc.double({ min: 0.05, max: 1.5, noNaN: true }), (seed, threshold, sigma) => {
+      fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.constantFrom(2, 4), fc.double({ min: 0.05, max: 0.6, noNaN: true }), (seed, threshold, sigma) => {
         const rnd = new SeededRandom(seed);
         const d = new DayNightDecider(cfg);
         // An hour of light hovering around one threshold with Gaussian noise.
@@ -64,6 +65,18 @@ describe('day/night decider (R-REC-5)', () => {
         if (switches.length === 2) expect(switches[1][1]).not.toBe(switches[0][1]);
       }),
       { numRuns: 200 },
+    );
+  });
+
+  it('R-REC-5: even noise wider than the hysteresis band cannot switch more than once per minimum interval (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.double({ min: 1, max: 5, noNaN: true }), (seed, sigma) => {
+        const rnd = new SeededRandom(seed);
+        const d = new DayNightDecider(cfg);
+        const switches = drive(d, 3600, () => Math.max(0, 3 + sigma * rnd.gaussian()));
+        for (let i = 2; i < switches.length; i++) expect(switches[i][0] - switches[i - 1][0]).toBeGreaterThanOrEqual(cfg.minSwitchIntervalMs);
+      }),
+      { numRuns: 100 },
     );
   });
 

@@ -302,11 +302,12 @@ export class ShiftService {
     this.trustSub?.unsubscribe();
     this.pauseTimer?.cancel();
     this.pauseTimer = null;
-    if (this.recording) {
-      this.recording = false;
-      const stats = await Promise.all(this.o.recorders.map((r) => r.finish(false)));
-      await this.saveTotals(stats);
-    }
+    const wasRecording = this.recording;
+    this.recording = false;
+    // Also cuts short a duty end still waiting for its last GOP: power is going now.
+    const stats = await Promise.all(this.o.recorders.map((r) => r.finish(false)));
+    if (wasRecording) await this.saveTotals(stats);
+    if (this.dutyFinished) await this.dutyFinished.catch(() => undefined);
     await this.writes.idle();
   }
 
