@@ -112,6 +112,7 @@ export class Recorder {
   private needsRecovery = true;
   /** Until this monotonic time, GOPs are dropped without a write attempt (after a full card). */
   private holdOffUntil = -Infinity;
+  private writeFailures = 0;
   // Pause / finish bookkeeping (monotonic ms).
   /** Pause windows not yet settled (a GOP after them not yet seen), oldest first. */
   private windows: PauseWindow[] = [];
@@ -304,6 +305,7 @@ export class Recorder {
     } else if (!wasReady && this.cardReady) {
       this.needsRecovery = true;
       this.holdOffUntil = -Infinity;
+      this.writeFailures = 0;
     }
   }
 
@@ -401,6 +403,7 @@ export class Recorder {
       return;
     }
     const w = this.writer!;
+    this.writeFailures = 0;
     this.statsData.recordedMs += c.durationMs;
     this.statsData.bytesWritten += c.data.length;
     this.addInterval(c.pts, c.pts + c.durationMs);
@@ -471,7 +474,10 @@ export class Recorder {
       this.o.health.markStopped(this.o.cameraName, `write failed: ${errorMessage(err)}`);
     }
     this.needsRecovery = true;
-    this.holdOffUntil = this.o.clock.monotonic() + this.o.config.cameraRetryMs;
+    // Back off while the card keeps failing (full for hours, dying): 2 s, 4 s, … up to a minute.
+    this.writeFailures += 1;
+    const backoff = Math.min(60_000, this.o.config.cameraRetryMs * 2 ** Math.min(10, this.writeFailures - 1));
+    this.holdOffUntil = this.o.clock.monotonic() + backoff;
     if (w && this.cardReady) {
       try {
         const r = await recoverSegment(this.o.evidence.storage, this.o.config.videoDir, this.o.cameraName, w.segment);
