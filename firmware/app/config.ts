@@ -63,7 +63,8 @@ const dayNightSchema = z
 
 const powerSchema = z
   .object({
-    pollMs: positiveMs.default(10_000),
+    /** Gauge polling (a MAX17048 itself updates every few seconds, every 45 s in hibernate). */
+    pollMs: positiveMs.default(20_000),
     /** Low-battery alert when at most this many minutes of recording remain (R-PWR-2). */
     lowMinutes: z.number().positive().default(20),
     /** Critical alert at or below this many minutes. */
@@ -121,7 +122,8 @@ const clockSchema = z
 
 const condensationSchema = z
   .object({
-    pollMs: positiveMs.default(10_000),
+    /** Climate sampling; the lens lags the air by minutes, so this is plenty. */
+    pollMs: positiveMs.default(30_000),
     /** First-order lag of the lens temperature behind the air (R-REC-3). */
     lensTimeConstantMs: positiveMs.default(10 * MINUTE),
     /** Risk when the lens is within this margin above the dew point, or below it. */
