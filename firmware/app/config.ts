@@ -51,9 +51,9 @@ const dayNightSchema = z
     minSwitchIntervalMs: z.number().nonnegative().default(30_000),
     /** Light sensor sampling period near the thresholds (and whenever a switch is pending). */
     pollMs: positiveMs.default(1_000),
-    /** Sampling period when the light is far from both thresholds (see `farFactor`). */
+    /** Sampling period when the light is far from the threshold that would switch the mode. */
     idlePollMs: positiveMs.default(4_000),
-    /** "Far": above dayAboveLux × farFactor or below nightBelowLux ÷ farFactor. */
+    /** "Near" by day: below nightBelowLux × farFactor; by night: above dayAboveLux ÷ farFactor. */
     farFactor: z.number().min(1).default(10),
     /** IR illuminator level at night (0..1). */
     irLevel: z.number().min(0).max(1).default(1),

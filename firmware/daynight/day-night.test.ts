@@ -137,13 +137,17 @@ describe('day/night service (R-REC-5)', () => {
     expect(nightAt - 120_000).toBeLessThanOrEqual(cfg.idlePollMs + cfg.dwellMs);
   });
 
-  it('R-REC-5: reads the sensor fast only near the thresholds', async () => {
+  it('R-REC-5: reads the sensor fast only near the threshold that could switch the mode', async () => {
     const r = serviceRig(() => 800);
     await r.clock.runFor(60 * 60_000);
     expect(r.poller.reads).toBeLessThanOrEqual(3600 / (cfg.idlePollMs / 1000) + 2);
     const near = serviceRig(() => 3);
     await near.clock.runFor(60_000);
     expect(near.poller.reads).toBeGreaterThanOrEqual(60);
+    // A dark night (or a moonlit one) needs no fast sampling: only light above 0.4 lx might switch it back.
+    const night = serviceRig(() => 0.3);
+    await night.clock.runFor(60 * 60_000);
+    expect(night.poller.reads).toBeLessThanOrEqual(3600 / (cfg.idlePollMs / 1000) + 2);
   });
 
   it('R-REC-5: the vehicle crew can switch the IR lights off; night mode then runs without them', async () => {

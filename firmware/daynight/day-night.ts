@@ -91,14 +91,17 @@ export class DayNightService {
   }
 
   /**
-   * Sampling period for the light sensor after a reading: fast near the thresholds or while a
-   * switch is pending, slow when the light is far from both (bright day, dark night).
+   * Sampling period for the light sensor after a reading: fast while a switch is pending or the
+   * light is near the threshold that would switch the current mode (by day: below
+   * nightBelowLux × farFactor; by night: above dayAboveLux ÷ farFactor), slow otherwise (bright
+   * day, dark night, whatever happens on the side that keeps the mode).
    */
   pollPeriodFor(sample: Pick<LightSample, 'lux' | 'saturated'>): number {
     const c = this.o.config;
     const lux = sample.saturated ? Infinity : sample.lux;
-    const far = lux > c.dayAboveLux * c.farFactor || lux < c.nightBelowLux / c.farFactor;
-    return far && !this.decider.pending ? c.idlePollMs : c.pollMs;
+    const mode = this.decider.mode;
+    const near = mode === 'night' ? lux > c.dayAboveLux / c.farFactor : lux < c.nightBelowLux * c.farFactor;
+    return near || this.decider.pending ? c.pollMs : c.idlePollMs;
   }
 
   get irLightsEnabled(): boolean {
