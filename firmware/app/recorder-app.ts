@@ -206,7 +206,15 @@ export class RecorderApp implements RecorderFirmware {
       random: options.random,
     });
     const faults = new FaultReporter(journal, alerts);
-    const clockGuard = new ClockGuard({ clock, rtc: board.rtc, internal: board.internal, journal, alerts, config: cfg.clock });
+    const clockGuard = new ClockGuard({
+      clock,
+      rtc: board.rtc,
+      internal: board.internal,
+      journal,
+      alerts,
+      config: cfg.clock,
+      onPersistError: (err) => faults.raise('internal storage', `clock state: ${errorMessage(err)}`),
+    });
     const failuresBeforeFault = cfg.faults.failuresBeforeFault;
     const power = new PowerService({
       clock,
@@ -266,7 +274,7 @@ export class RecorderApp implements RecorderFirmware {
           config: cfg.recorder,
         }),
     );
-    const shift = new ShiftService({ clock, internal: board.internal, journal, recorders, clockGuard, power, evidence, inventoryNumber: identity.inventoryNumber, config: cfg });
+    const shift = new ShiftService({ clock, internal: board.internal, journal, recorders, clockGuard, power, evidence, inventoryNumber: identity.inventoryNumber, config: cfg, faults });
     const space = new SpaceMonitor({
       clock,
       evidence,
@@ -293,25 +301,50 @@ export class RecorderApp implements RecorderFirmware {
     this.registerHandlers();
   }
 
-  async start(): Promise<void> {
-    if (this.running) return;
+  start(): Promise<void> {
+    this.starting ??= this.boot();
+    return this.starting;
+  }
+
+  private async boot(): Promise<void> {
     if (this.shutdownReason) throw new CommandRefusedError('start', 'this firmware instance was shut down; boot a new one');
     const s = this.services;
     const internal = this.o.board.internal;
-    const boot = await loadJson(internal, BOOT_STATE_PATH, bootSchema, { bootCount: 0, clean: true });
+    const problems: string[] = [];
+    // Internal storage trouble must not keep the device from recording: note it, use defaults.
+    const tolerant = async <T>(what: string, load: () => Promise<T>, fallback: T): Promise<T> => {
+      try {
+        return await load();
+      } catch (err) {
+        problems.push(`${what}: ${errorMessage(err)}`);
+        return fallback;
+      }
+    };
+    const boot = await tolerant('boot state', () => loadJson(internal, BOOT_STATE_PATH, bootSchema, { bootCount: 0, clean: true }), {
+      value: { bootCount: 0, clean: false },
+      problem: null,
+    });
     this.bootCount = boot.value.bootCount + 1;
-    await saveJson(internal, BOOT_STATE_PATH, { bootCount: this.bootCount, clean: false });
+    await tolerant('boot state', () => saveJson(internal, BOOT_STATE_PATH, { bootCount: this.bootCount, clean: false }), undefined);
     await s.journal.append('power-on', {
       firmware: this.o.firmwareVersion ?? FIRMWARE_VERSION,
       bootCount: this.bootCount,
       reason: boot.value.clean ? 'cold' : 'recovered',
     });
-    const problems = [boot.problem, await s.alerts.load(), await s.auth.load(), await s.shift.load()].filter((p): p is string => p !== null);
-    await s.power.load();
+    for (const [what, load] of [
+      ['alert queue', () => s.alerts.load()],
+      ['replay guard', () => s.auth.load()],
+      ['shift state', () => s.shift.load()],
+    ] as const) {
+      const problem = await tolerant(what, load, null);
+      if (problem) problems.push(problem);
+    }
+    if (boot.problem) problems.push(boot.problem);
+    await tolerant('learned draw', () => s.power.load(), undefined);
     for (const p of problems) s.faults.raise('internal storage', p);
     this.running = true;
     this.wireEvents();
-    await s.clockGuard.check();
+    await s.clockGuard.check().catch((err: unknown) => s.faults.raise('internal storage', `clock state: ${errorMessage(err)}`));
     for (const r of s.recorders) {
       try {
         await r.prepare();
@@ -327,6 +360,8 @@ export class RecorderApp implements RecorderFirmware {
     s.space.start();
     s.shift.resumeAfterBoot();
   }
+
+  private starting: Promise<void> | null = null;
 
   stop(reason: 'shutdown' | 'user' = 'shutdown'): Promise<void> {
     return this.shutdown(reason);

@@ -50,6 +50,8 @@ export interface ClockGuardOptions {
   journal: ServiceJournal;
   alerts: AlertSink;
   config: RecorderConfig['clock'];
+  /** Where a failed state write is reported (it never undoes a verification). */
+  onPersistError?: (err: unknown) => void;
 }
 
 export class ClockGuard {
@@ -71,8 +73,11 @@ export class ClockGuard {
 
   /** The power-on check: reads the RTC, loads its time into the device clock, decides trust. */
   async check(): Promise<ClockTrust> {
-    const loaded = await loadJson(this.o.internal, CLOCK_STATE_PATH, stateSchema, this.state);
-    this.state = loaded.value;
+    try {
+      this.state = (await loadJson(this.o.internal, CLOCK_STATE_PATH, stateSchema, this.state)).value;
+    } catch {
+      // Unreadable internal storage: no record of a verification, so the clock is not verified.
+    }
     let verdict: ClockTrust;
     let rtcTime: number | undefined;
     try {
@@ -100,7 +105,7 @@ export class ClockGuard {
     await this.o.rtc.set(newTime);
     this.o.clock.setWallTime(newTime);
     this.state = { lastVerifiedWall: newTime, lastSeenWall: newTime };
-    await this.persist();
+    await this.persistQuietly();
     await this.o.journal.append('time-set', { oldTime, newTime, source: 'authorised', by });
     this.apply({ trusted: true, verifiedAt: newTime });
   }
@@ -125,7 +130,7 @@ export class ClockGuard {
     await this.o.rtc.set(referenceTime);
     this.o.clock.setWallTime(referenceTime);
     this.state = { lastVerifiedWall: referenceTime, lastSeenWall: Math.max(referenceTime, this.state.lastSeenWall ?? referenceTime) };
-    await this.persist();
+    await this.persistQuietly();
     if (driftMs !== 0) await this.o.journal.append('time-set', { oldTime, newTime: referenceTime, source: 'dock-sync' });
     this.apply({ trusted: true, verifiedAt: referenceTime });
     return { driftMs, applied: true };
@@ -136,6 +141,14 @@ export class ClockGuard {
     const now = this.o.clock.wallTime();
     if (this.trusted && (this.state.lastSeenWall === null || now > this.state.lastSeenWall)) this.state.lastSeenWall = now;
     await saveJson(this.o.internal, CLOCK_STATE_PATH, this.state);
+  }
+
+  private async persistQuietly(): Promise<void> {
+    try {
+      await this.persist();
+    } catch (err) {
+      this.o.onPersistError?.(err);
+    }
   }
 
   stop(): void {

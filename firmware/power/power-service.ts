@@ -201,6 +201,7 @@ export class PowerService {
     let active: SlotIndex | null = this.selected;
     try {
       active = await this.o.powerPath.active();
+      if (this.o.faults.isFaulty('power path')) this.o.faults.clear('power path');
     } catch (err) {
       this.o.faults.raise('power path', errorMessage(err));
     }

@@ -513,8 +513,17 @@ export class Recorder {
     } else {
       this.chain.nextSegment = Math.max(this.chain.nextSegment, result.tip.nextSegment);
     }
-    await saveJson(this.o.internal, this.statePath, this.chain);
     this.needsRecovery = false;
+    await this.saveChain();
+  }
+
+  /** The chain tip on internal storage; losing it costs only a re-scan of the card at boot. */
+  private async saveChain(): Promise<void> {
+    try {
+      await saveJson(this.o.internal, this.statePath, this.chain);
+    } catch (err) {
+      this.o.faults.raise('internal storage', `recorder state: ${errorMessage(err)}`);
+    }
   }
 
   private async recovered(r: RecoveredSegment): Promise<void> {
@@ -544,11 +553,7 @@ export class Recorder {
     }
     this.lastClosed = closed;
     this.statsData.segmentsClosed += 1;
-    try {
-      await saveJson(this.o.internal, this.statePath, this.chain);
-    } catch (err) {
-      this.o.faults.raise('internal storage', errorMessage(err));
-    }
+    await this.saveChain();
     this.segmentsSubject.next(closed);
   }
 

@@ -156,6 +156,20 @@ describe('shift (R-REC-1, R-REC-6, R-LOG-1)', () => {
     expect(again.tb.journal.of('shift-state').at(-1)!.data).toEqual({ from: 'paused', to: 'on-duty', event: 'resume' });
   });
 
+  it('R-REC-1: internal storage failing during duty is a fault; recording goes on', async () => {
+    const h = await bootBodycam();
+    await issueAndStart(h);
+    await h.clock.runFor(MIN);
+    h.tb.internalSim.setAvailable(false);
+    await h.clock.runFor(3 * MIN);
+    await h.fw.handleAuthorization(authorise(h.duty, 'pause', { reason: 'rest', maxMinutes: 1 })).catch(() => undefined);
+    await h.clock.runFor(3 * MIN);
+    expect(h.fw.status().faults.map((f) => f.device)).toContain('internal storage');
+    expect(h.fw.status().recording.coverage!.gaps).toEqual([]);
+    expect((await verifyChain(h.tb.cardSim, 'video', 'main')).problems).toEqual([]);
+    expect(h.tb.journal.of('segment-closed').length).toBeGreaterThanOrEqual(6);
+  });
+
   it('R-CARD-3: duty cannot start without a ready evidence card', async () => {
     const h = await bootBodycam();
     await h.fw.handleAuthorization(authorise(h.duty, 'issue', { inventoryNumber: INVENTORY, officer: 'x', plannedShiftHours: 8 }));

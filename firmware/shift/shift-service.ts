@@ -14,7 +14,8 @@ import type { EvidenceVolume } from '../card/evidence-volume.ts';
 import type { ServiceJournal } from '../common/journal.ts';
 import type { EntryData } from '../journal/entries.ts';
 import { SerialQueue, loadJson, saveJson } from '../common/persisted.ts';
-import { CommandRefusedError, ForbiddenTransitionError, InvalidCommandError, IssueRefusedError, RecordingRefusedError } from '../common/errors.ts';
+import { CommandRefusedError, ForbiddenTransitionError, InvalidCommandError, IssueRefusedError, RecordingRefusedError, errorMessage } from '../common/errors.ts';
+import type { FaultReporter } from '../faults/fault-reporter.ts';
 import type { Authorizer, ClockGuard } from '../clock/clock-guard.ts';
 import type { PowerService } from '../power/power-service.ts';
 import type { Recorder, RecorderStats } from '../recorder/recorder.ts';
@@ -78,6 +79,7 @@ export interface ShiftServiceOptions {
   evidence: EvidenceVolume;
   inventoryNumber: string;
   config: RecorderConfig;
+  faults: FaultReporter;
 }
 
 export class ShiftService {
@@ -349,9 +351,19 @@ export class ShiftService {
     this.stateSubject.next(to);
   }
 
+  /**
+   * Persists the shift record. A broken internal storage is a fault, not a refusal: the
+   * transition stands (recording matters more than surviving the next reboot).
+   */
   private persist(): Promise<void> {
     const snapshot = structuredClone(this.record);
-    return this.writes.run(() => saveJson(this.o.internal, SHIFT_STATE_PATH, snapshot));
+    return this.writes.run(async () => {
+      try {
+        await saveJson(this.o.internal, SHIFT_STATE_PATH, snapshot);
+      } catch (err) {
+        this.o.faults.raise('internal storage', `shift state: ${errorMessage(err)}`);
+      }
+    });
   }
 
   private startRecorders(): void {
@@ -403,7 +415,7 @@ export class ShiftService {
   private async saveTotals(stats: RecorderStats[]): Promise<DutySummary> {
     const recordedMs = stats[0]?.recordedMs ?? 0;
     if (this.record.duty) this.record.duty.recordedMs += recordedMs;
-    await this.persist().catch(() => undefined);
+    await this.persist();
     return { recordedMs: this.record.duty?.recordedMs ?? recordedMs, pausedMs: this.record.duty?.pausedMs ?? 0, cameras: stats };
   }
 }
