@@ -5,6 +5,7 @@
  * costs per simulated shift; `dozor sim shift` measures the same on the fully simulated board.
  */
 import { performance } from 'node:perf_hooks';
+import os from 'node:os';
 import { VirtualClock } from '../sim/virtual-clock.ts';
 import { bootBodycam, endDuty, issueAndStart } from '../test/fakes/harness.ts';
 import { authorise } from '../test/fakes/keys.ts';
@@ -80,6 +81,25 @@ async function shift(): Promise<Run> {
   }
 }
 
+let floorMs = 0;
+/** CPU of the same 14,400 GOP deliveries with no firmware: the floor under the firmware's cost. */
+async function measureFloor(): Promise<void> {
+  const { FakeCamera } = await import('../test/fakes/recorder-board.ts');
+  let best = Infinity;
+  for (let r = 0; r < 3; r++) {
+    const clock = new VirtualClock({ startEpochMs: 0 });
+    const cam = new FakeCamera('floor', { clock });
+    const sub = cam.video({ width: 1280, height: 720, fps: 30, bitrate: 4e6, keyframeInterval: 60 }).subscribe(() => void Promise.resolve());
+    const c0 = process.cpuUsage();
+    await clock.runUntil(8 * HOUR);
+    const cu = process.cpuUsage(c0);
+    sub.unsubscribe();
+    best = Math.min(best, (cu.user + cu.system) / 1000);
+  }
+  floorMs = best;
+}
+const floorCpu = () => floorMs;
+
 const suite: BenchSuite = {
   id: 'bodycam',
   title: 'Body-camera firmware: 8-hour shift on unit-test fakes',
@@ -87,11 +107,20 @@ const suite: BenchSuite = {
   async run(): Promise<BenchResult[]> {
     await shift(); // warm-up (JIT, module init)
     const runs = [await shift(), await shift(), await shift()];
+    await measureFloor();
     const best = runs.reduce((a, b) => (b.wallMs < a.wallMs ? b : a));
     return [
-      { metric: '8-hour shift, wall time (best of 3)', value: best.wallMs, unit: 'ms', target: '≤ 500 ms', ok: best.wallMs <= 500 },
+      {
+        metric: '8-hour shift, wall time (best of 3)',
+        value: best.wallMs,
+        unit: 'ms',
+        target: '≤ 500 ms',
+        ok: best.wallMs <= 500,
+        note: `load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores while measured`,
+      },
       { metric: 'speed', value: (8 * HOUR) / best.wallMs, unit: '× real time', target: '≥ 57,600×', ok: (8 * HOUR) / best.wallMs >= 57_600 },
       { metric: 'CPU time of that run', value: best.cpuMs, unit: 'ms', note: 'firmware + fakes + in-memory storage + virtual clock' },
+      { metric: 'of which the fake camera and the clock alone', value: floorCpu(), unit: 'ms', note: '14,400 GOPs delivered to an empty subscriber' },
       { metric: 'CPU per recorded GOP (everything / GOPs)', value: (best.cpuMs * 1000) / best.gops, unit: 'µs', note: `${best.gops} GOPs of 2 s` },
       { metric: 'distinct clock instants', value: best.instants, unit: '', note: 'pollers share the GOP instants (aligned wake-ups)' },
       { metric: 'timer events', value: best.events, unit: '' },
