@@ -61,6 +61,18 @@ export interface Storage extends Device {
 
 /** Validates a storage path: relative, '/'-separated, no empty, '.' or '..' segments. */
 export function isValidStoragePath(path: string): boolean {
-  if (path.length === 0 || path.length > 512 || path.startsWith('/') || path.endsWith('/')) return false;
-  return path.split('/').every((seg) => seg.length > 0 && seg !== '.' && seg !== '..' && !seg.includes('\0'));
+  const n = path.length;
+  if (n === 0 || n > 512) return false;
+  // One pass without allocating: every storage operation checks its path (hot in the simulator).
+  let segStart = 0;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? path.charCodeAt(i) : 47;
+    if (c === 0) return false;
+    if (c !== 47) continue;
+    const len = i - segStart;
+    if (len === 0) return false;
+    if (path.charCodeAt(segStart) === 46 && (len === 1 || (len === 2 && path.charCodeAt(segStart + 1) === 46))) return false;
+    segStart = i + 1;
+  }
+  return true;
 }

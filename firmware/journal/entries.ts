@@ -119,6 +119,12 @@ export const ENTRY_SCHEMAS = {
   /** Radar: verification certificate expired, no valid evidence (R-RAD-4). */
   'certificate-expired': z.object({ certificate: z.string(), expiredOn: z.string() }),
   'violation-captured': z.object({ id: z.string(), speedKmh: z.number(), limitKmh: z.number(), still: z.string() }),
+  /** A transition of the device's shift state machine (R-LOG-1); the detailed entry (issue, pause-start…) follows it. */
+  'shift-state': z.object({ from: z.string().min(1), to: z.string().min(1), event: z.string().min(1) }),
+  /** An action the device refused: a forbidden transition, an unsigned or replayed authorisation (R-REC-6, R-LOG-1). */
+  'action-refused': z.object({ action: z.string().min(1), reason: z.string().min(1), state: z.string().optional() }),
+  /** Vehicle recorder: IR lights switched on or off by the crew (R-REC-5, MVD 18). */
+  'ir-lights': z.object({ enabled: z.boolean() }),
 } as const;
 
 export type EntryType = keyof typeof ENTRY_SCHEMAS;
@@ -152,6 +158,8 @@ export const SECURITY_RELEVANT: ReadonlySet<EntryType> = new Set<EntryType>([
   'recovery',
   'correction',
   'segment-closed',
+  'shift-state',
+  'action-refused',
 ]);
 
 /**
