@@ -125,6 +125,10 @@ export const ENTRY_SCHEMAS = {
   'action-refused': z.object({ action: z.string().min(1), reason: z.string().min(1), state: z.string().optional() }),
   /** Vehicle recorder: IR lights switched on or off by the crew (R-REC-5, MVD 18). */
   'ir-lights': z.object({ enabled: z.boolean() }),
+  /** A segment left open by a power cut, closed at the next boot: its torn tail cut, the rest kept (R-REC-1). */
+  'segment-recovered': z.object({ segment: z.number().int().nonnegative(), camera: z.string(), path: z.string(), droppedBytes: z.number().int().nonnegative(), keptBytes: z.number().int().nonnegative() }),
+  /** A device log other than the journal (radar vehicle log, outbound queue) recovered after a power cut. */
+  'log-recovered': z.object({ log: z.string().min(1), droppedBytes: z.number().int().nonnegative(), recoveredRecords: z.number().int().nonnegative() }),
 } as const;
 
 export type EntryType = keyof typeof ENTRY_SCHEMAS;
@@ -160,6 +164,7 @@ export const SECURITY_RELEVANT: ReadonlySet<EntryType> = new Set<EntryType>([
   'segment-closed',
   'shift-state',
   'action-refused',
+  'segment-recovered',
 ]);
 
 /**

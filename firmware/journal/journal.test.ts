@@ -529,6 +529,9 @@ export function securitySamples(): Record<string, unknown> {
   return {
     'power-on': { firmware: '0.1.0', bootCount: 1, reason: 'cold' },
     'power-off': { reason: 'user' },
+    'shift-state': { from: 'issued', to: 'on-duty', event: 'start-duty' },
+    'action-refused': { action: 'stop-recording', reason: 'forbidden while on duty', state: 'on-duty' },
+    'segment-recovered': { segment: 7, camera: 'main', path: 'video/main/00000007.h264', droppedBytes: 120, keptBytes: 40960 },
     issue: { inventoryNumber: 'ВЖ-1', officer: 'Иванов И.И.', vehicle: { boardNumber: '1', plate: '2', trip: '3' }, plannedShiftHours: 8, batteryHours: 9, by },
     'issue-refused': { reason: 'battery', plannedShiftHours: 8, batteryHours: 2 },
     return: { by, note: 'ok' },
@@ -566,6 +569,8 @@ export function securitySamples(): Record<string, unknown> {
 function routineSamples(): Record<string, unknown> {
   return {
     'recording-started': { segment: 1 },
+    'ir-lights': { enabled: false },
+    'log-recovered': { log: 'vehicle-log', droppedBytes: 17, recoveredRecords: 1200 },
     'recording-refused': { reason: 'no card' },
     'recording-stopped': { reason: 'duty end' },
     playback: { segment: 1, path: 'video/1.h264', fromMs: 0, toMs: 10 },

@@ -48,7 +48,7 @@ import {
   type SignedCheckpoint,
 } from './format.ts';
 import { scanFrames, type ScanResult } from './scan.ts';
-import { checkEntry } from './validate.ts';
+import { checkEntry, checkServiceAppend } from './validate.ts';
 
 export const DEFAULT_GROUP_COMMIT_MS = 250;
 export const DEFAULT_CHECKPOINT_EVERY_RECORDS = 256;
@@ -250,11 +250,7 @@ export class Journal implements JournalWriter {
    */
   async append<T extends EntryType>(type: T, data: EntryData<T>): Promise<{ seq: number }> {
     this.assertWritable();
-    if (type === 'recovery') throw new JournalEntryError(type, 'written only by the journal itself when it recovers');
-    if (type === 'correction') throw new JournalEntryError(type, 'use Journal.correct() with a signed journal-correction authorisation (R-LOG-5)');
-    const checked = checkEntry(type, data);
-    if (!checked.ok) throw new JournalEntryError(type, checked.reason);
-    const seq = this.writeEntry(type, checked.data);
+    const seq = this.writeEntry(type, checkServiceAppend(type, data) as Record<string, unknown>);
     if (SECURITY_RELEVANT.has(type)) {
       if (type === 'duty-end' || type === 'return') this.writeCheckpoint('shift-end');
       await this.durableUpTo(this.lastSeq);

@@ -3,7 +3,8 @@
  * refuses them instead (at every depth), so a typo in a caller or a foreign writer's extra field
  * is an error, not a quiet loss.
  */
-import { ENTRY_SCHEMAS, type EntryType } from './entries.ts';
+import { ENTRY_SCHEMAS, type EntryData, type EntryType } from './entries.ts';
+import { JournalEntryError } from './errors.ts';
 
 export function isEntryType(type: string): type is EntryType {
   return Object.prototype.hasOwnProperty.call(ENTRY_SCHEMAS, type);
@@ -45,4 +46,17 @@ function firstExtraKey(input: unknown, output: unknown, path: string): string | 
     if (r !== null) return r;
   }
   return null;
+}
+
+/**
+ * What `Journal.append` accepts from a service: a valid entry of a type services may write.
+ * `recovery` is written only by the journal itself, `correction` only through `correct()`.
+ * Test doubles of `JournalWriter` call this too, so they refuse exactly what the journal refuses.
+ */
+export function checkServiceAppend<T extends EntryType>(type: T, data: EntryData<T>): EntryData<T> {
+  if (type === 'recovery') throw new JournalEntryError(type, 'written only by the journal itself when it recovers');
+  if (type === 'correction') throw new JournalEntryError(type, 'use Journal.correct() with a signed journal-correction authorisation (R-LOG-5)');
+  const checked = checkEntry(type, data);
+  if (!checked.ok) throw new JournalEntryError(type, checked.reason);
+  return checked.data as EntryData<T>;
 }

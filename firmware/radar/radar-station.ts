@@ -245,7 +245,7 @@ export class RadarStation {
     this.outbox = outbox;
     this.sender = new UplinkSender({ outbox, channel: o.uplink, clock: o.clock, random: o.random, backoff: o.backoff });
     if (opened.droppedBytes > 0) {
-      await o.journal.append('recovery', { droppedBytes: opened.droppedBytes, atOffset: 0, lastSeq: opened.recovered });
+      await o.journal.append('log-recovered', { log: 'vehicle-log', droppedBytes: opened.droppedBytes, recoveredRecords: opened.recovered });
     }
     this.checkCertificate();
     this.timers.push(o.clock.setInterval(() => this.checkCertificate(), 3_600_000));

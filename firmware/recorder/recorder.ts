@@ -527,7 +527,13 @@ export class Recorder {
   }
 
   private async recovered(r: RecoveredSegment): Promise<void> {
-    await this.o.journal.append('recovery', { droppedBytes: r.droppedBytes, atOffset: r.atOffset, lastSeq: r.closed.segment });
+    await this.o.journal.append('segment-recovered', {
+      segment: r.closed.segment,
+      camera: r.closed.camera,
+      path: r.closed.path,
+      droppedBytes: r.droppedBytes,
+      keptBytes: r.atOffset,
+    });
     await this.segmentDone(r.closed);
   }
 

@@ -135,7 +135,7 @@ describe('shift (R-REC-1, R-REC-6, R-LOG-1)', () => {
     expect(again.fw.status()).toMatchObject({ state: 'on-duty' });
     expect(again.fw.status().recording.active).toBe(true);
     expect(again.tb.journal.of('power-on').map((e) => e.data.reason)).toEqual(['cold', 'recovered']);
-    expect(again.tb.journal.of('recovery')).toHaveLength(1);
+    expect(again.tb.journal.of('segment-recovered')).toHaveLength(1);
     const chain = await verifyChain(again.tb.cardSim, 'video', 'main');
     expect(chain.problems).toEqual([]);
     expect(chain.segments.map((s) => s.segment)).toEqual([0, 1, 2, 3]);

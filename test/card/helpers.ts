@@ -7,7 +7,8 @@ import { SimCard, SimCardSlot } from '../../sim/card-slot.ts';
 import { SimStorage } from '../../sim/storage.ts';
 import { SeededRandom } from '../../sim/random.ts';
 import { VirtualClock } from '../../sim/virtual-clock.ts';
-import { ENTRY_SCHEMAS, type EntryData, type EntryType, type JournalWriter } from '../../firmware/journal/entries.ts';
+import { type EntryData, type EntryType, type JournalWriter } from '../../firmware/journal/entries.ts';
+import { checkServiceAppend } from '../../firmware/journal/validate.ts';
 import type { Alert, AlertKind, AlertSink } from '../../firmware/alerts/alert-sink.ts';
 import { PersistentAuthorizationGate } from '../../firmware/auth/authorization-gate.ts';
 import { CardGuard, type CardGuardOptions } from '../../firmware/card/card-guard.ts';
@@ -34,7 +35,7 @@ export class MemoryJournal implements JournalWriter {
       this.failNext -= 1;
       throw new Error('journal storage failed');
     }
-    ENTRY_SCHEMAS[type].parse(data); // what the real journal does on write
+    checkServiceAppend(type, data); // refuses exactly what the real journal refuses
     const seq = this.entries.length;
     this.entries.push({ seq, type, data, wall: this.clock.wallTime(), mono: this.clock.monotonic() });
     return { seq };

@@ -25,7 +25,8 @@ import { encodePps, encodeSps } from '../../hal/drivers/h264.ts';
 import { SimStorage } from '../../sim/storage.ts';
 import { SeededRandom } from '../../sim/random.ts';
 import type { VirtualClock } from '../../sim/virtual-clock.ts';
-import { ENTRY_SCHEMAS, type EntryData, type EntryType, type JournalWriter } from '../../firmware/journal/entries.ts';
+import { type EntryData, type EntryType, type JournalWriter } from '../../firmware/journal/entries.ts';
+import { checkServiceAppend } from '../../firmware/journal/validate.ts';
 import type { CardReadiness, EvidenceVolume } from '../../firmware/card/evidence-volume.ts';
 
 // ---------------------------------------------------------------- power rail / storage
@@ -167,7 +168,7 @@ export class MemoryJournal implements JournalWriter {
   }
   async append<T extends EntryType>(type: T, data: EntryData<T>): Promise<{ seq: number }> {
     if (this.rail && !this.rail.isLive(this.generation)) throw new StorageUnavailableError('journal', 'no power');
-    const parsed = ENTRY_SCHEMAS[type].parse(data) as EntryData<T>;
+    const parsed = checkServiceAppend(type, data);
     const seq = this.entries.length;
     this.entries.push({ seq, type, data: parsed, mono: this.clock.monotonic(), wall: this.clock.wallTime() } as JournalRecord);
     return { seq };
