@@ -32,7 +32,8 @@ import { CommandRefusedError, errorMessage } from '../common/errors.ts';
 import { SensorPoller } from '../common/sensor-poller.ts';
 import { FaultReporter } from '../faults/fault-reporter.ts';
 import { ClockGuard, type ClockTrust } from '../clock/clock-guard.ts';
-import { AuthorizationService, type AuthorizationHandler, type AuthorizationOutcome } from '../auth/authorizations.ts';
+import { AuthorizationService, type AuthorizationHandler, type AuthorizationOutcome, type SelfVerifyingHandler } from '../auth/authorizations.ts';
+import type { AuthorizationGate } from '../auth/authorization-gate.ts';
 import { PowerService, type PowerStatus } from '../power/power-service.ts';
 import { DayNightService } from '../daynight/day-night.ts';
 import { CondensationService, type CondensationState } from '../climate/condensation.ts';
@@ -70,6 +71,8 @@ export interface RecorderFirmwareOptions {
   journal: JournalWriter;
   /** The sealed card as the card guard presents it. */
   evidence: EvidenceVolume;
+  /** The device's one authorisation gate (shared with the card guard); opened on internal storage when absent. */
+  authorizationGate?: AuthorizationGate;
   firmwareVersion?: string;
 }
 
@@ -128,6 +131,8 @@ export interface RecorderFirmware {
   handleAuthorization(signed: SignedAuthorization): Promise<AuthorizationOutcome>;
   /** Lets another area handle an action (the card guard: register-card, reseal). */
   registerAuthorizationHandler(action: AuthorizedAction, handler: AuthorizationHandler): void;
+  /** For services that verify through the shared gate themselves (the card guard). */
+  registerSelfVerifyingHandler(action: AuthorizedAction, handler: SelfVerifyingHandler): void;
   /** Time from an authenticated dock: corrects small drift and verifies the clock. */
   dockTimeSync(referenceEpochMs: number): Promise<{ driftMs: number; applied: boolean }>;
   /** Carries outbound alerts (dock link, uplink); returns the detach function. */
@@ -290,6 +295,7 @@ export class RecorderApp implements RecorderFirmware {
     const auth = new AuthorizationService({
       clock,
       internal: board.internal,
+      gate: this.o.authorizationGate,
       journal,
       device: identity.serial,
       trusted: identity.trustedKeys,
@@ -374,6 +380,11 @@ export class RecorderApp implements RecorderFirmware {
 
   registerAuthorizationHandler(action: AuthorizedAction, handler: AuthorizationHandler): void {
     this.services.auth.register(action, handler);
+  }
+
+  /** For services that verify through the shared gate themselves (the card guard). */
+  registerSelfVerifyingHandler(action: AuthorizedAction, handler: SelfVerifyingHandler): void {
+    this.services.auth.registerSelfVerifying(action, handler);
   }
 
   async dockTimeSync(referenceEpochMs: number): Promise<{ driftMs: number; applied: boolean }> {

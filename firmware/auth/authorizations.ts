@@ -5,25 +5,21 @@
  * refused is journalled with the reason (R-LOG-1) and rejected with a typed error: an unsigned,
  * foreign or replayed command can never pause recording or change the time.
  */
-import { z } from 'zod';
 import type { Clock } from '../../hal/clock.ts';
 import type { Storage } from '../../hal/storage.ts';
 import {
   AuthorizationError,
-  ReplayGuard,
   decodeAuthorizationBody,
-  verifyAuthorization,
   type AuthorizationBody,
   type AuthorizedAction,
   type SignedAuthorization,
   type TrustedKey,
 } from '../../protocol/authorization.ts';
 import type { ServiceJournal } from '../common/journal.ts';
-import { SerialQueue, loadJson, saveJson } from '../common/persisted.ts';
+import { SerialQueue } from '../common/persisted.ts';
 import { CommandRefusedError, errorMessage } from '../common/errors.ts';
 import type { Authorizer } from '../clock/clock-guard.ts';
-
-export const REPLAY_STATE_PATH = 'state/replay.json';
+import { PersistentAuthorizationGate, type AuthorizationGate } from './authorization-gate.ts';
 
 /** What a handler gets: the verified body and the journal's "by" record. */
 export interface VerifiedAuthorization {
@@ -32,6 +28,12 @@ export interface VerifiedAuthorization {
 }
 
 export type AuthorizationHandler = (auth: VerifiedAuthorization) => Promise<unknown>;
+
+/**
+ * A handler that verifies the authorisation itself, through the same gate (the card guard does,
+ * so it can check the card and the seal in the same step as the counter).
+ */
+export type SelfVerifyingHandler = (signed: SignedAuthorization) => Promise<{ by: Authorizer; result: unknown }>;
 
 export interface AuthorizationOutcome {
   action: AuthorizedAction;
@@ -42,7 +44,10 @@ export interface AuthorizationOutcome {
 
 export interface AuthorizationServiceOptions {
   clock: Clock;
+  /** Internal storage: holds the replay counters when no gate is given. */
   internal: Storage;
+  /** The device's one authorisation gate; opened on internal storage at `load()` when absent. */
+  gate?: AuthorizationGate;
   journal: ServiceJournal;
   /** This device's serial number. */
   device: string;
@@ -54,22 +59,42 @@ export interface AuthorizationServiceOptions {
 }
 
 export class AuthorizationService {
-  private replay = new ReplayGuard();
+  private gate: AuthorizationGate | null;
+  private gateProblem: string | null = null;
   private readonly handlers = new Map<AuthorizedAction, AuthorizationHandler>();
-  /** One authorisation at a time, so two commands cannot race on the replay guard. */
+  private readonly selfVerifying = new Map<AuthorizedAction, SelfVerifyingHandler>();
+  /** One authorisation at a time, so two commands cannot race on the replay counters. */
   private readonly serial = new SerialQueue();
 
-  constructor(private readonly o: AuthorizationServiceOptions) {}
-
-  async load(): Promise<string | null> {
-    const { value, problem } = await loadJson(this.o.internal, REPLAY_STATE_PATH, z.record(z.string(), z.number().int()), {});
-    this.replay = new ReplayGuard(value);
-    return problem;
+  constructor(private readonly o: AuthorizationServiceOptions) {
+    this.gate = o.gate ?? null;
   }
 
-  /** Registers the handler for an action (the card guard registers `register-card` and `reseal`). */
+  /** Opens the replay counters; if they are unreadable every authorisation is refused (never forgotten). */
+  async load(): Promise<string | null> {
+    if (this.gate) return null;
+    try {
+      this.gate = await PersistentAuthorizationGate.open({
+        storage: this.o.internal,
+        device: this.o.device,
+        trusted: this.o.trusted,
+        trustedNow: () => (this.o.clockTrusted() ? this.o.clock.wallTime() : undefined),
+      });
+      return null;
+    } catch (err) {
+      this.gateProblem = errorMessage(err);
+      return `replay counters: ${this.gateProblem}; authorisations are refused`;
+    }
+  }
+
+  /** Registers the handler for an action, run after the gate verified the authorisation. */
   register(action: AuthorizedAction, handler: AuthorizationHandler): void {
     this.handlers.set(action, handler);
+  }
+
+  /** Registers a handler that verifies through the gate itself (the card guard: `register-card`, `reseal`). */
+  registerSelfVerifying(action: AuthorizedAction, handler: SelfVerifyingHandler): void {
+    this.selfVerifying.set(action, handler);
   }
 
   handle(signed: SignedAuthorization): Promise<AuthorizationOutcome> {
@@ -77,36 +102,44 @@ export class AuthorizationService {
   }
 
   private async process(signed: SignedAuthorization): Promise<AuthorizationOutcome> {
-    let body: AuthorizationBody;
+    let action: AuthorizedAction;
     try {
       if (!(signed?.body instanceof Uint8Array) || !(signed.signature instanceof Uint8Array)) {
         throw new AuthorizationError('malformed', 'an authorisation needs a body and a signature');
       }
-      body = verifyAuthorization(signed, {
-        device: this.o.device,
-        trusted: this.o.trusted,
-        replay: this.replay,
-        trustedNow: this.o.clockTrusted() ? this.o.clock.wallTime() : undefined,
-      });
+      action = decodeAuthorizationBody(signed.body).action;
     } catch (err) {
       await this.refuse(actionName(signed), err);
       throw err;
     }
-    const handler = this.handlers.get(body.action);
-    if (!handler) {
-      // A valid authorisation nothing here acts on (e.g. card registration before the card guard is wired).
-      const err = new CommandRefusedError(body.action, 'this device does not handle this action');
-      await this.refuse(body.action, err);
+    const self = this.selfVerifying.get(action);
+    if (self) {
+      try {
+        const { by, result } = await self(signed);
+        return { action, by, result };
+      } catch (err) {
+        await this.refuse(action, err);
+        throw err;
+      }
+    }
+    let body: AuthorizationBody;
+    try {
+      if (!this.gate) throw new CommandRefusedError(action, `replay counters unavailable (${this.gateProblem ?? 'not loaded'})`);
+      const handler = this.handlers.get(action);
+      // A valid authorisation nothing here acts on is refused before its counter is consumed.
+      if (!handler) throw new CommandRefusedError(action, 'this device does not handle this action');
+      // The gate persists the consumed counter before we act: after a power cut it is still refused.
+      body = await this.gate.authorize(signed, action);
+    } catch (err) {
+      await this.refuse(action, err);
       throw err;
     }
-    // Persist the consumed counter before acting: after a power cut it must still be refused.
-    await saveJson(this.o.internal, REPLAY_STATE_PATH, this.replay.toJSON());
     const by: Authorizer = { name: body.signer, keyId: body.keyId, counter: body.counter };
     try {
-      const result = await handler({ body, by });
-      return { action: body.action, by, result };
+      const result = await this.handlers.get(action)!({ body, by });
+      return { action, by, result };
     } catch (err) {
-      await this.refuse(body.action, err);
+      await this.refuse(action, err);
       throw err;
     }
   }
