@@ -92,8 +92,9 @@ export async function writeStorage(dir: string, r: ShiftRecord): Promise<void> {
     }
   };
   await mkdir(dir, { recursive: true });
-  await write(dir, r.internalFiles);
-  await write(path.join(dir, 'card'), r.cardFiles);
+  const { internal, card } = r.files();
+  await write(dir, internal);
+  await write(path.join(dir, 'card'), card);
 }
 
 export async function runShiftCommand(opts: ShiftCliOptions): Promise<number> {

@@ -92,9 +92,10 @@ export interface ShiftRecord {
   coverage: CoverageReport | null;
   segments: Array<{ start: number; end: number; index: number; camera: string }>;
   pauses: Array<{ start: number; end: number; reason: string }>;
-  /** Files on internal storage and on the registered card at the end (path → bytes). */
-  internalFiles: Map<string, Uint8Array>;
-  cardFiles: Map<string, Uint8Array>;
+  /** Paths of the files on the registered card at the end. */
+  cardPaths: ReadonlySet<string>;
+  /** The bytes of every file on internal storage and on the registered card (copied on demand: tens of MB). */
+  files(): { internal: Map<string, Uint8Array>; card: Map<string, Uint8Array> };
   /** Largest difference between a closed segment's end time stamp and the true time (ms). */
   maxTimestampErrorMs: number | null;
   keyframeIntervalMs: number;
@@ -557,8 +558,8 @@ export class ShiftSimulation {
       coverage,
       segments,
       pauses,
-      internalFiles: this.hw.internal.snapshot(),
-      cardFiles: this.hw.card.storage.snapshot(),
+      cardPaths: new Set((await this.hw.card.storage.list()).map((f) => f.path)),
+      files: () => ({ internal: this.hw.internal.snapshot(), card: this.hw.card.storage.snapshot() }),
       maxTimestampErrorMs: this.timeErrors.length ? Math.max(...this.timeErrors) : null,
       keyframeIntervalMs,
       dayNight: { toNight: 2, toDay: 4 },

@@ -83,7 +83,7 @@ const CHECKS: Check[] = [
   (r) => {
     const closed = entries(r, 'segment-closed');
     if (closed.length === 0) return na('R-REC-6', 'nothing recorded');
-    const missing = closed.filter((e) => !r.cardFiles.has(String(e.data.path)));
+    const missing = closed.filter((e) => !r.cardPaths.has(String(e.data.path)));
     return result('R-REC-6', missing.length === 0, `${closed.length - missing.length} of ${closed.length} journalled segments still on the card${missing.length ? `; missing ${missing.slice(0, 3).map((e) => e.data.path).join(', ')}` : ''}`);
   },
   (r) => {
