@@ -16,7 +16,7 @@ import { dewPoint } from '../../sim/world/climate.ts';
 import type { Environment, EnvironmentKind } from '../../sim/world/environment.ts';
 import { SIM_VIDEO_DEFAULTS, type CameraMedia } from '../../sim/camera.ts';
 import type { RecorderConfigInput } from '../../firmware/app/config.ts';
-import { bootDevice, type RunningDevice } from '../../firmware/device.ts';
+import { bootDevice, type ProvisionedIdentity, type RunningDevice } from '../../firmware/device.ts';
 import { analyseCoverage, type CoverageReport } from '../../firmware/recorder/coverage.ts';
 import { readJournalFromStorage } from '../../firmware/journal/storage-reader.ts';
 import { isEntryType } from '../../firmware/journal/validate.ts';
@@ -31,6 +31,12 @@ export interface ShiftRunOptions {
   /** Duty length in hours (default: the scenario's). */
   hours?: number;
   media?: CameraMedia;
+  /**
+   * A provisioned identity to boot with (a flashed device) instead of one derived from the seed.
+   * Its trusted keys should include the simulated people's (`People.trusted()`), or their
+   * authorisations are refused — which is what the device must do.
+   */
+  identity?: ProvisionedIdentity;
   /** Called with the fraction of simulated time done (0–1), for a progress bar. */
   onProgress?: (fraction: number) => void;
 }
@@ -121,7 +127,7 @@ export class ShiftSimulation {
   private readonly scenario: Scenario;
   private readonly seed: number;
   private readonly random: SeededRandom;
-  private readonly identity: ReturnType<typeof simulatedIdentity>;
+  private readonly identity: ProvisionedIdentity;
   private device: RunningDevice | null = null;
   private booting: Promise<void> | null = null;
   private bootSubs: Subscription | null = null;
@@ -165,8 +171,9 @@ export class ShiftSimulation {
       cardBytes: Math.round(s.card.capacityMb * 2 ** 20),
       media: o.media,
     });
-    this.people = new People(`${s.device === 'vehicle' ? 'VR' : 'BC'}-SIM-${String(o.seed).padStart(6, '0')}`);
-    this.identity = simulatedIdentity(o.seed, this.people, s.device === 'vehicle' ? 'vehicle' : 'bodycam');
+    const simulated = simulatedIdentity(o.seed, new People(''), s.device === 'vehicle' ? 'vehicle' : 'bodycam');
+    this.people = new People(o.identity?.serial ?? simulated.serial);
+    this.identity = o.identity ?? { ...simulated, trustedKeys: this.people.trusted() };
   }
 
   private get now(): number {
