@@ -5,10 +5,11 @@ import { MemorySink } from '../../protocol/memory-sink.ts';
 import { pullFile } from '../../protocol/offload.ts';
 import { signReceipt, signTimeAttestation } from '../../protocol/dock-statements.ts';
 import { fromHex, toHex } from '../../protocol/crypto.ts';
-import { RemoteError } from '../../protocol/errors.ts';
+import type { RemoteError } from '../../protocol/errors.ts';
 import { encodeFrame } from '../../protocol/framing.ts';
 import { encodeMessage } from '../../protocol/messages.ts';
 import type { HostSession } from '../../protocol/host-session.ts';
+import type { Clock } from '../../hal/clock.ts';
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
   try {
@@ -19,7 +20,7 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
   }
 }
 
-async function offloadAll(host: HostSession, clock: import('../../hal/clock.ts').Clock) {
+async function offloadAll(host: HostSession, clock: Clock) {
   const files = await host.listFiles();
   const sinks = new Map<string, MemorySink>();
   for (const f of files) {
