@@ -52,7 +52,7 @@ export class SimEvidenceSource implements OffloadSource {
       await f.append(data);
       await f.sync();
       await f.close();
-      const startWall = o.startWall + i * segmentMs;
+      const startWall = Math.round(o.startWall + i * segmentMs);
       const file: OffloadFile = { path, size: data.length, sha256: sha256Hex(data), kind: 'video', startWall, endWall: startWall + segmentMs };
       this.files.set(path, file);
       added.push(file);
