@@ -294,6 +294,22 @@ export class Endpoint {
     return { seq, sent, cancel: () => void this.pending.delete(seq) };
   }
 
+  /**
+   * Routes replies to `seq` — a request sent with `writeRaw` — to `onMessage` until the returned
+   * function is called (conformance tests send hand-made frames and check the answer).
+   */
+  watchReplies(seq: number, onMessage: (msg: Message) => void): () => void {
+    this.pending.set(seq, {
+      name: 'ping',
+      onMessage: (msg) => {
+        onMessage(msg);
+        return false;
+      },
+      onClose: () => {},
+    });
+    return () => void this.pending.delete(seq);
+  }
+
   /** Ends the session: rejects pending requests and closes the link. */
   async close(reason: unknown = null): Promise<void> {
     this.shutdown(reason);
