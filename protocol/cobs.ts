@@ -7,8 +7,13 @@
  * at every zero into blocks; a block of n < 254 non-zero bytes followed by a zero becomes
  * (n + 1, bytes…); a run of 254 non-zero bytes becomes (0xFF, bytes…) and implies no zero; the
  * phantom zero is dropped. Canonical form: no block follows a final 0xFF block (decoders also
- * accept a trailing 0x01 there). Runs are copied with native memchr/memcpy, not byte by byte:
- * ~1 GB/s on a 2-core x86 VM.
+ * accept a trailing 0x01 there).
+ *
+ * Both directions work in place: apart from the 0xFF blocks, encoded data is the input shifted
+ * by one byte with zeros turned into code bytes. So the encoder copies the input once, moves it
+ * only at 0xFF blocks (about every 650 bytes of random data) and then writes the code bytes; the
+ * decoder does the reverse. Moves are `copyWithin` (memmove, no allocation): the per-byte cost
+ * is a memcpy plus a memchr, which matters on a Raspberry Pi and at dock link speeds.
  */
 import { FrameEncodingError } from './errors.ts';
 
@@ -21,107 +26,132 @@ function asBuffer(u: Uint8Array): Buffer {
   return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 }
 
-/** Short copies are cheaper as a loop than as a native call. */
-const SHORT_COPY = 24;
+// Scratch for the encoder's block list (final code positions and values) and the ends of
+// 0xFF blocks; grown on demand, reused across calls.
+const scratch = { at: new Int32Array(1024), val: new Uint8Array(1024), ff: new Int32Array(64) };
+
+function growBlocks(): void {
+  const size = scratch.at.length * 2;
+  const at = new Int32Array(size);
+  at.set(scratch.at);
+  const val = new Uint8Array(size);
+  val.set(scratch.val);
+  scratch.at = at;
+  scratch.val = val;
+}
+
+function growFf(): void {
+  const ff = new Int32Array(scratch.ff.length * 2);
+  ff.set(scratch.ff);
+  scratch.ff = ff;
+}
 
 /**
- * Encodes the concatenation of `parts` into `out` from `start`; returns the end offset.
- * `out` must have room for `cobsMaxEncodedLength(total)` bytes.
+ * Encodes the concatenation of `parts` into a new array, optionally followed by the 0x00 frame
+ * delimiter.
  */
-export function cobsEncodeInto(parts: readonly Uint8Array[], out: Uint8Array, start: number): number {
-  const target = asBuffer(out);
-  let o = start;
-  let codeAt = -1; // position of the open block's code byte; -1 while no block is open
-  let run = 0;
-  let total = 0;
-  for (const part of parts) {
-    const src = asBuffer(part);
-    const n = src.length;
-    total += n;
-    let pos = 0;
-    let zero = -1;
-    while (pos < n) {
-      if (zero < pos) {
-        zero = src.indexOf(0, pos);
-        if (zero < 0) zero = n;
-      }
-      if (codeAt < 0) {
-        codeAt = o++;
-        run = 0;
-      }
-      const take = Math.min(zero - pos, 254 - run);
-      if (take > 0) {
-        if (take < SHORT_COPY) {
-          for (let k = pos, e = pos + take; k < e; k++) target[o++] = src[k];
-        } else {
-          src.copy(target, o, pos, pos + take);
-          o += take;
-        }
-        pos += take;
-        run += take;
-      }
-      if (run === 254) {
-        target[codeAt] = 0xff;
-        codeAt = -1;
-      } else if (pos === zero && pos < n) {
-        target[codeAt] = run + 1;
-        codeAt = o++;
-        run = 0;
-        pos += 1;
-      }
-    }
+export function cobsEncodeParts(parts: readonly Uint8Array[], delimiter: boolean, target?: Uint8Array): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const need = cobsMaxEncodedLength(n) + 1;
+  const out = target && target.length >= need ? asBuffer(target) : Buffer.allocUnsafe(need);
+  // Input byte i sits at out[1 + i]: exactly where it belongs until the first 0xFF block.
+  let o = 1;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
   }
-  if (codeAt >= 0) target[codeAt] = run + 1;
-  else if (total === 0) target[o++] = 1;
-  return o;
+  const end = n + 1;
+  let at = scratch.at;
+  let val = scratch.val;
+  let ffEnds = scratch.ff;
+  let blocks = 0;
+  let ff = 0;
+  let s = 1; // start of the current block (out coordinates of the unmoved input)
+  let zero = out.indexOf(0, s);
+  if (zero < 0 || zero > end) zero = end;
+  let endedOnFf = false;
+  for (;;) {
+    if (blocks === at.length) {
+      growBlocks();
+      at = scratch.at;
+      val = scratch.val;
+    }
+    const run = zero - s;
+    if (run >= 254) {
+      at[blocks] = s - 1 + ff;
+      val[blocks++] = 0xff;
+      if (ff === ffEnds.length) {
+        growFf();
+        ffEnds = scratch.ff;
+      }
+      ffEnds[ff++] = s + 254;
+      s += 254;
+      if (s === end) {
+        endedOnFf = true;
+        break;
+      }
+      continue;
+    }
+    at[blocks] = s - 1 + ff;
+    val[blocks++] = run + 1;
+    if (zero >= end) break;
+    s = zero + 1;
+    zero = out.indexOf(0, s);
+    if (zero < 0 || zero > end) zero = end;
+  }
+  // Move the segments after each 0xFF block right by one more byte, last first (no overlap harm).
+  for (let k = ff; k >= 1; k--) {
+    const from = ffEnds[k - 1];
+    const to = k < ff ? ffEnds[k] : end;
+    if (to > from) out.copyWithin(from + k, from, to);
+  }
+  for (let b = 0; b < blocks; b++) out[at[b]] = val[b];
+  let length = n + ff + (endedOnFf ? 0 : 1);
+  if (delimiter) out[length++] = 0;
+  return new Uint8Array(out.buffer, out.byteOffset, length);
 }
 
 /** Encodes `data` (no delimiter) into a new array. */
 export function cobsEncode(data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(cobsMaxEncodedLength(data.length));
-  return out.subarray(0, cobsEncodeInto([data], out, 0));
+  return cobsEncodeParts([data], false);
 }
 
 /**
- * Decodes the concatenation of `pieces` (an encoded frame without its delimiter; no piece may
- * contain 0x00) into `out`, which needs room for the encoded length. Returns the decoded length
- * or throws `FrameEncodingError` when a block runs past the end.
+ * Decodes `buf[0, n)` — one encoded frame without its delimiter, containing no 0x00 — in place.
+ * Returns the decoded length (the data is at `buf[0, length)`), or throws `FrameEncodingError`
+ * when a block runs past the end.
  */
-export function cobsDecodePieces(pieces: readonly Uint8Array[], out: Uint8Array): number {
-  const target = asBuffer(out);
-  let o = 0;
-  let remaining = 0; // bytes left in the current block
-  let zeroPending = false; // the previous block ended below 0xFF: a zero precedes the next block
-  for (const piece of pieces) {
-    const src = asBuffer(piece);
-    const n = src.length;
-    let i = 0;
-    while (i < n) {
-      if (remaining === 0) {
-        const code = src[i++];
-        if (code === 0) throw new FrameEncodingError('0x00 inside a frame');
-        if (zeroPending) target[o++] = 0;
-        remaining = code - 1;
-        zeroPending = code !== 0xff;
-        continue;
-      }
-      const take = Math.min(remaining, n - i);
-      if (take < SHORT_COPY) {
-        for (let e = i + take; i < e; ) target[o++] = src[i++];
-      } else {
-        src.copy(target, o, i, i + take);
-        o += take;
-        i += take;
-      }
-      remaining -= take;
+export function cobsDecodeInPlace(buf: Uint8Array, n: number): number {
+  if (n === 0) return 0;
+  const b = asBuffer(buf);
+  let removed = 1; // the first code byte
+  let segStart = 1; // first byte of the current run of data to move
+  let r = 0;
+  let c = b[0];
+  for (;;) {
+    if (c === 0) throw new FrameEncodingError('0x00 inside a frame');
+    const next = r + c;
+    if (next > n) throw new FrameEncodingError(`last block is ${next - n} byte(s) short`);
+    if (next === n) break;
+    const following = b[next];
+    if (c === 0xff) {
+      // A full block implies no zero: its successor's code byte disappears. Move the data before it.
+      if (next > segStart) b.copyWithin(segStart - removed, segStart, next);
+      removed += 1;
+      segStart = next + 1;
+    } else {
+      b[next] = 0; // the successor's code byte becomes the zero this block ends with
     }
+    r = next;
+    c = following;
   }
-  if (remaining !== 0) throw new FrameEncodingError(`last block is ${remaining} byte(s) short`);
-  return o;
+  if (n > segStart) b.copyWithin(segStart - removed, segStart, n);
+  return n - removed;
 }
 
 /** Decodes one encoded frame (without its delimiter) into a new array. */
 export function cobsDecode(encoded: Uint8Array): Uint8Array {
-  const out = new Uint8Array(encoded.length);
-  return out.subarray(0, cobsDecodePieces([encoded], out));
+  const out = new Uint8Array(encoded);
+  return out.subarray(0, cobsDecodeInPlace(out, out.length));
 }

@@ -18,7 +18,8 @@ import { AuthorizationError, type SignedAuthorization } from './authorization.ts
 import { StatementError, type SignedStatement } from './dock-statements.ts';
 import { Endpoint, type Incoming } from './endpoint.ts';
 import { ProtocolError, isWireErrorCode, type WireErrorCode } from './errors.ts';
-import { DEFAULT_MAX_BODY, crc32Of } from './framing.ts';
+import { DEFAULT_MAX_BODY } from './framing.ts';
+import { crc32 } from './crc32.ts';
 import { PROTOCOL_VERSION, type FileEntry, type MessageName, type MessageOf, type Payload } from './messages.ts';
 import { pack } from './msgpack.ts';
 
@@ -123,7 +124,7 @@ export class DeviceSession {
     this.clock = options.clock;
     this.random = options.random;
     this.handlers = options.handlers;
-    this.maxChunk = options.maxChunk ?? 65536;
+    this.maxChunk = options.maxChunk ?? 262144;
     this.writeWindow = options.writeWindow ?? 4;
     this.endpoint = new Endpoint({ link: options.link, clock: options.clock, maxBody: options.maxBody ?? DEFAULT_MAX_BODY });
   }
@@ -301,7 +302,7 @@ export class DeviceSession {
       const data = await range.read(at, n);
       if (data.length !== n) throw new ProtocolError('EIO', `${path}: read ${data.length} of ${n} bytes at ${at}`);
       if (job.generation !== this.readGeneration) break;
-      inFlight.push(job.incoming.reply('chunk', { offset: at, crc: crc32Of([data]), data }, { stream: true }));
+      inFlight.push(job.incoming.reply('chunk', { offset: at, crc: crc32(data), data }, { stream: true }));
       this.stats.chunksSent += 1;
       this.stats.bytesSent += n;
       at += n;

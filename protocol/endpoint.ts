@@ -8,7 +8,7 @@
 import type { Subscription } from 'rxjs';
 import type { ByteLink } from '../hal/link.ts';
 import type { Clock, TimerHandle } from '../hal/clock.ts';
-import { DEFAULT_MAX_BODY, FrameDecoder, MIN_MAX_BODY, encodeFrame } from './framing.ts';
+import { DEFAULT_MAX_BODY, FrameDecoder, MIN_MAX_BODY, encodeFrame, maxFrameLength } from './framing.ts';
 import {
   FramingError,
   MessageError,
@@ -187,13 +187,33 @@ export class Endpoint {
     return this.write(bytes);
   }
 
-  private frame<N extends MessageName>(name: N, payload: Payload<N>, seq: number, ack: number): Uint8Array {
+  private frame<N extends MessageName>(name: N, payload: Payload<N>, seq: number, ack: number, target?: Uint8Array): Uint8Array {
     const parts = encodeMessageParts(name, payload, seq, ack);
     const length = parts.reduce((n, p) => n + p.length, 0);
     if (length > this.peerMaxBody) {
       throw new ProtocolError('EFRAME_TOO_LARGE', `${name} of ${length} bytes exceeds the peer's ${this.peerMaxBody}-byte limit`);
     }
-    return encodeFrame(parts);
+    // A chunk's data CRC is already known: the frame CRC combines it instead of reading the data twice.
+    return encodeFrame(parts, name === 'chunk' ? [undefined, undefined, (payload as Payload<'chunk'>).crc] : undefined, target);
+  }
+
+  /**
+   * Frame buffers for streamed replies (chunks), reused once the link has taken the bytes:
+   * allocating a fresh 256 KiB buffer per chunk costs more in garbage collection than the COBS
+   * encoding itself.
+   */
+  private readonly framePool: Uint8Array[] = [];
+
+  private writePooled<N extends MessageName>(name: N, payload: Payload<N>, seq: number, ack: number): Promise<void> {
+    const need = maxFrameLength(this.peerMaxBody);
+    let buf = this.framePool.pop();
+    if (!buf || buf.length < need) buf = new Uint8Array(need);
+    const frame = this.frame(name, payload, seq, ack, buf);
+    const pooled = buf;
+    const done = this.write(frame);
+    return done.then(() => {
+      if (this.framePool.length < 8) this.framePool.push(pooled);
+    });
   }
 
   private write(frame: Uint8Array): Promise<void> {
@@ -337,9 +357,9 @@ export class Endpoint {
 
   private onBytes(chunk: Uint8Array): void {
     this.stats.bytesIn += chunk.length;
-    this.decoder.push(chunk, (r) => {
+    this.decoder.push(chunk, (r, crc) => {
       if (r instanceof FramingError) this.onFramingError(r);
-      else this.onBody(r);
+      else this.onBody(r, crc);
     });
   }
 
@@ -356,12 +376,12 @@ export class Endpoint {
     this.send('error', { code: err.wireCode, message: err.message }).catch(() => {});
   }
 
-  private onBody(body: Uint8Array): void {
+  private onBody(body: Uint8Array, crc?: number): void {
     this.stats.framesIn += 1;
     this.lastActivity = this.clock.monotonic();
     let msg: Message;
     try {
-      msg = decodeMessage(body);
+      msg = decodeMessage(body, crc);
     } catch (err) {
       if (err instanceof MessageError) this.onMessageError(err, body);
       else throw err;
@@ -424,6 +444,13 @@ export class Endpoint {
       msg,
       reply: (name, payload, opts) => {
         const seq = this.nextSeq();
+        if (opts?.stream) {
+          try {
+            return this.writePooled(name, payload, seq, msg.seq);
+          } catch (err) {
+            return Promise.reject(err);
+          }
+        }
         let frame: Uint8Array;
         try {
           frame = this.frame(name, payload, seq, msg.seq);

@@ -25,6 +25,7 @@ export const WIRE_ERROR_CODES = {
   ERANGE: 'requested range lies outside the file',
   EMISMATCH: 'the file on the device does not have the size / SHA-256 the request names',
   EIO: 'the device could not read its storage',
+  ECHUNK_CRC: 'a chunk’s CRC-32 does not match its data',
   // privileged commands (signed authorisations)
   EAUTH_UNSIGNED: 'a privileged command without a signature',
   EAUTH_MALFORMED: 'the authorisation body does not match its schema',

@@ -9,8 +9,8 @@
  * whatever arrives. Empty frames (0x00 0x00) are ignored, which lets a sender flush line noise
  * by starting with a delimiter.
  */
-import { crc32 } from 'node:zlib';
-import { cobsDecodePieces, cobsEncodeInto, cobsMaxEncodedLength } from './cobs.ts';
+import { crc32, crc32Combine, crc32Continue } from './crc32.ts';
+import { cobsDecodeInPlace, cobsEncodeParts, cobsMaxEncodedLength } from './cobs.ts';
 import {
   FrameChecksumError,
   FrameTooLargeError,
@@ -26,27 +26,23 @@ export const MIN_MAX_BODY = 4096;
 /** No implementation accepts bodies larger than this. */
 export const MAX_MAX_BODY = 1 << 20;
 /** Default body limit: a 64 KiB chunk plus room for its envelope and fields. */
-export const DEFAULT_MAX_BODY = 65536 + 1024;
+export const DEFAULT_MAX_BODY = 262144 + 1024;
 
-/** CRC-32 (ISO-HDLC) over the concatenation of `parts`. */
-export function crc32Of(parts: readonly Uint8Array[]): number {
-  let c = 0;
-  for (const p of parts) c = crc32(p, c);
-  return c >>> 0;
-}
-
-/** Encodes one frame whose body is the concatenation of `bodyParts` (they are not copied first). */
-export function encodeFrame(bodyParts: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const p of bodyParts) length += p.length;
-  const crc = crc32Of(bodyParts);
+/**
+ * Encodes one frame whose body is the concatenation of `bodyParts`. `knownCrcs[i]`, when
+ * given, is the CRC-32 of part i, which is then combined instead of read again (a chunk's data).
+ * `target`, when large enough (`maxFrameLength`), receives the frame instead of a new buffer.
+ */
+export function encodeFrame(bodyParts: readonly Uint8Array[], knownCrcs?: ReadonlyArray<number | undefined>, target?: Uint8Array): Uint8Array {
+  let crc = 0;
+  for (let i = 0; i < bodyParts.length; i++) {
+    const part = bodyParts[i];
+    const known = knownCrcs?.[i];
+    crc = known === undefined ? crc32Continue(crc, part) : crc32Combine(crc, known, part.length);
+  }
   const trailer = new Uint8Array(4);
   new DataView(trailer.buffer).setUint32(0, crc, true);
-  const out = Buffer.allocUnsafe(cobsMaxEncodedLength(length + 4) + 1);
-  let o = cobsEncodeInto([...bodyParts, trailer], out, 0);
-  out[o++] = 0;
-  // A plain Uint8Array view: Buffer#slice would share memory where callers expect a copy.
-  return new Uint8Array(out.buffer, out.byteOffset, o);
+  return cobsEncodeParts([...bodyParts, trailer], true, target);
 }
 
 /** Length of the frame `encodeFrame` produces for a body of `bodyLength` bytes, at most. */
@@ -67,8 +63,11 @@ export interface FrameDecoderStats {
   bytes: number;
 }
 
-/** Receives decoded frame bodies and framing errors in arrival order. */
-export type FrameSink = (result: Uint8Array | FramingError) => void;
+/**
+ * Receives decoded frame bodies (with their verified CRC-32, so a chunk's own CRC can be checked
+ * by combining instead of reading the data again) and framing errors, in arrival order.
+ */
+export type FrameSink = (result: Uint8Array | FramingError, crc?: number) => void;
 
 /**
  * Streaming frame decoder. Holds at most one frame's encoded bytes (bounded by `maxBody`); keeps
@@ -139,9 +138,14 @@ export class FrameDecoder {
 
   private finish(pieces: Uint8Array[], encodedLength: number, sink: FrameSink): void {
     const out = Buffer.allocUnsafe(encodedLength);
+    let at = 0;
+    for (const p of pieces) {
+      out.set(p, at);
+      at += p.length;
+    }
     let length: number;
     try {
-      length = cobsDecodePieces(pieces, out);
+      length = cobsDecodeInPlace(out, encodedLength);
     } catch (err) {
       if (err instanceof FramingError) return this.reject(err, sink);
       throw err;
@@ -150,10 +154,10 @@ export class FrameDecoder {
     if (length - 4 > this.maxBody) return this.reject(new FrameTooLargeError(this.maxBody), sink);
     const body = new Uint8Array(out.buffer, out.byteOffset, length - 4);
     const expected = out.readUInt32LE(length - 4);
-    const actual = crc32(body) >>> 0;
+    const actual = crc32(body);
     if (expected !== actual) return this.reject(new FrameChecksumError(expected, actual), sink);
     this.stats.frames += 1;
-    sink(body);
+    sink(body, actual);
   }
 
   private reject(err: FramingError, sink: FrameSink): void {

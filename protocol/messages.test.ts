@@ -4,6 +4,7 @@ import { MESSAGES, PAYLOAD_SCHEMAS, decodeMessage, encodeMessage, encodeMessageP
 import { MessageError } from './errors.ts';
 import { pack, unpackMap } from './msgpack.ts';
 import { toHex } from './crypto.ts';
+import { crc32 } from './crc32.ts';
 import { MESSAGE_VECTORS } from './vectors.ts';
 
 const codeOf = (f: () => unknown) => {
@@ -33,7 +34,8 @@ describe('message catalogue', () => {
 
   it('encodes a chunk in parts that are byte-identical to packing the whole map', () => {
     fc.assert(
-      fc.property(fc.nat({ max: 2 ** 40 }), fc.nat({ max: 0xffffffff }), fc.uint8Array({ minLength: 1, maxLength: 70000 }), (offset, crc, data) => {
+      fc.property(fc.nat({ max: 2 ** 40 }), fc.uint8Array({ minLength: 1, maxLength: 70000 }), (offset, data) => {
+        const crc = crc32(data);
         const parts = encodeMessageParts('chunk', { offset, crc, data }, 5, 4);
         const joined = Buffer.concat(parts);
         expect(toHex(joined.subarray(12))).toBe(toHex(pack({ offset, crc, data })));
@@ -42,6 +44,18 @@ describe('message catalogue', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('chunk integrity', () => {
+  it('rejects a chunk whose CRC-32 does not match its data (ECHUNK_CRC), with or without the frame CRC', () => {
+    const data = new TextEncoder().encode('evidence bytes');
+    const good = encodeMessage('chunk', { offset: 0, crc: crc32(data), data }, 3, 2);
+    expect(decodeMessage(good).name).toBe('chunk');
+    expect(decodeMessage(good, crc32(good)).name).toBe('chunk');
+    const bad = encodeMessage('chunk', { offset: 0, crc: (crc32(data) ^ 1) >>> 0, data }, 3, 2);
+    expect(codeOf(() => decodeMessage(bad))).toBe('ECHUNK_CRC');
+    expect(codeOf(() => decodeMessage(bad, crc32(bad)))).toBe('ECHUNK_CRC');
   });
 });
 

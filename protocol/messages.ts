@@ -17,6 +17,7 @@
 import { z } from 'zod';
 import { pack, unpackMap, type Packable } from './msgpack.ts';
 import { MessageError } from './errors.ts';
+import { crc32, crc32Combine } from './crc32.ts';
 import { ENVELOPE_HEADER_SIZE, MAX_MAX_BODY, MIN_MAX_BODY } from './framing.ts';
 
 export const ENVELOPE_VERSION = 1;
@@ -255,8 +256,12 @@ export function decodeEnvelope(body: Uint8Array): Envelope {
   return env;
 }
 
-/** Decodes and validates a frame body into a message; every rejection is a MessageError. */
-export function decodeMessage(body: Uint8Array): Message {
+/**
+ * Decodes and validates a frame body into a message; every rejection is a MessageError. A
+ * chunk's CRC-32 is checked against its data (ECHUNK_CRC); pass the frame's verified CRC-32 as
+ * `frameCrc` to check it by combining instead of reading the data again.
+ */
+export function decodeMessage(body: Uint8Array, frameCrc?: number): Message {
   const env = decodeEnvelope(body);
   const spec = SPEC_BY_TYPE.get(env.type);
   if (!spec) throw new MessageError('EUNKNOWN_TYPE', `unknown message type 0x${env.type.toString(16).padStart(2, '0')}`, env.seq, env.type);
@@ -273,5 +278,21 @@ export function decodeMessage(body: Uint8Array): Message {
     const where = issue.path.length > 0 ? issue.path.join('.') : '(payload)';
     throw new MessageError('EINVALID', `${spec.name}: ${where}: ${issue.message}`, env.seq, env.type);
   }
+  if (spec.name === 'chunk') checkChunk(body, parsed.data as Payload<'chunk'>, frameCrc, env.seq);
   return { name: spec.name, type: env.type, seq: env.seq, ack: env.ack, payload: parsed.data } as Message;
+}
+
+function checkChunk(body: Uint8Array, c: Payload<'chunk'>, frameCrc: number | undefined, seq: number): void {
+  const d = c.data;
+  const at = d.byteOffset - body.byteOffset;
+  let ok: boolean;
+  if (frameCrc !== undefined && d.buffer === body.buffer && at >= 0 && at + d.length <= body.length) {
+    // CRC(body) = CRC(prefix ‖ data ‖ suffix): equal to the frame's iff the claimed data CRC is right.
+    const prefix = crc32(body.subarray(0, at));
+    const suffix = body.subarray(at + d.length);
+    ok = crc32Combine(crc32Combine(prefix, c.crc, d.length), crc32(suffix), suffix.length) === frameCrc;
+  } else {
+    ok = crc32(d) === c.crc;
+  }
+  if (!ok) throw new MessageError('ECHUNK_CRC', `chunk at ${c.offset}: CRC-32 0x${c.crc.toString(16)} does not match its ${d.length} bytes`, seq, 0x43);
 }

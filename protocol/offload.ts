@@ -11,7 +11,6 @@ import type { Clock, TimerHandle } from '../hal/clock.ts';
 import { DozorError } from '../hal/errors.ts';
 import { toHex } from './crypto.ts';
 import { ProtocolError, RemoteError, SessionError, TransferError } from './errors.ts';
-import { crc32Of } from './framing.ts';
 import type { HostSession } from './host-session.ts';
 import type { FileEntry, Message } from './messages.ts';
 
@@ -142,7 +141,14 @@ export async function pullFile(session: HostSession, file: FileEntry, sink: Tran
     const onChunk = (msg: Message, end: number): boolean => {
       if (settled) return true;
       if (msg.name === 'error') {
-        fail(new RemoteError(msg.payload.code, msg.payload.message, 'read'));
+        const code = msg.payload.code;
+        // A chunk that arrived damaged (caught by its CRC or its schema) is a gap, not a refusal.
+        if (code === 'ECHUNK_CRC' || code === 'EINVALID' || code === 'EPAYLOAD') {
+          lastChunkAt = clock.monotonic();
+          restart(`damaged chunk (${code})`);
+          return true;
+        }
+        fail(new RemoteError(code, msg.payload.message, 'read'));
         return true;
       }
       if (msg.name !== 'chunk') {
@@ -152,8 +158,9 @@ export async function pullFile(session: HostSession, file: FileEntry, sink: Tran
       const { offset, crc, data } = msg.payload;
       lastChunkAt = clock.monotonic();
       if (offset + data.length <= expected && offset < expected) return false; // a duplicate: already held
-      if (offset !== expected || offset + data.length > end || crc32Of([data]) !== crc) {
-        restart(offset !== expected ? `gap at ${expected} (got ${offset})` : 'bad chunk');
+      void crc; // verified when the message was decoded (ECHUNK_CRC otherwise)
+      if (offset !== expected || offset + data.length > end) {
+        restart(offset !== expected ? `gap at ${expected} (got ${offset})` : 'chunk past the requested range');
         return true;
       }
       expected += data.length;

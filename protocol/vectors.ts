@@ -9,7 +9,8 @@
 import { signAuthorization, type SignedAuthorization } from './authorization.ts';
 import { sha256, toHex } from './crypto.ts';
 import { signReceipt, signTimeAttestation, type SignedStatement } from './dock-statements.ts';
-import { crc32Of, encodeFrame } from './framing.ts';
+import { encodeFrame } from './framing.ts';
+import { crc32 } from './crc32.ts';
 import { encodeMessageParts, typeOf, type MessageName, type Payload } from './messages.ts';
 import { TEST_KEYS } from './test-keys.ts';
 
@@ -99,7 +100,7 @@ export const MESSAGE_VECTORS: MessageVector[] = [
     more: false,
   }),
   v('read', 8, 0, { path: 'video/000001.h264', offset: 0, length: 1048576, sha256: SHA_A }),
-  v('chunk', 9, 8, { offset: 0, crc: crc32Of([DATA]), data: DATA }),
+  v('chunk', 9, 8, { offset: 0, crc: crc32(DATA), data: DATA }),
   v('receipt', 9, 0, { receipt: { body: VECTOR_RECEIPT.body, sig: VECTOR_RECEIPT.signature } }),
   v('receipt-ack', 10, 9, { path: 'video/000001.h264', sha256: SHA_A, state: 'accepted' }),
   v('alert', 11, 0, { id: 'A-000017', kind: 'seal-opened', at: T0 + 5000, detail: { duringDuty: false } }),

@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { DozorError } from '../hal/errors.ts';
 import { EXIT, InputError, UsageError } from './cli/errors.ts';
 import { registerSimCommands } from './cli/sim.ts';
+import { registerDockCommands } from './cli/dock.ts';
 
 export function buildProgram(): Command {
   const program = new Command('dozor')
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerSimCommands(program);
+  registerDockCommands(program);
   for (const cmd of allCommands(program)) cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;
 }

@@ -18,7 +18,7 @@ import { signReceipt } from '../../protocol/dock-statements.ts';
 import { HostSession, type DeviceInfo } from '../../protocol/host-session.ts';
 import type { FileEntry, Payload } from '../../protocol/messages.ts';
 import { pullFile } from '../../protocol/offload.ts';
-import type { EvidenceStore } from '../evidence/store.ts';
+import type { DiskSink, EvidenceStore } from '../evidence/store.ts';
 
 export interface DockStationOptions {
   store: EvidenceStore;
@@ -73,6 +73,13 @@ export interface OffloadSummary {
   resumed: number;
   deduplicated: number;
   failed: Array<{ path: string; error: string }>;
+}
+
+interface Pulled {
+  /** The verified partial copy; null when the store already held the object. */
+  sink: DiskSink | null;
+  resumed: boolean;
+  deduplicated: boolean;
 }
 
 interface Docked {
@@ -212,7 +219,11 @@ export class DockStation {
     }
   }
 
-  /** Offloads everything the device lists; returns what happened. */
+  /**
+   * Offloads everything the device lists; returns what happened. Pipelined: while one file is
+   * being made durable and receipted, the next one is already being pulled, so the link never
+   * idles on the dock's fsyncs.
+   */
   private async offload(entry: Docked): Promise<OffloadSummary> {
     const { session, info, progress } = entry;
     const files = await session.listFiles();
@@ -223,24 +234,49 @@ export class DockStation {
     progress.bytesTotal = files.reduce((n, f) => n + f.size, 0);
     progress.bytesDone = 0;
     this.progress$.next({ ...progress });
+    const acks: number[] = [];
+    const failed = (f: FileEntry, err: unknown) => {
+      summary.failed.push({ path: f.path, error: (err as Error).message });
+      this.event(info.device, 'offload-failed', { path: f.path, error: (err as Error).message, code: (err as DozorError).code });
+    };
+    let committing: Promise<void> = Promise.resolve();
+    let lost: unknown = null;
     for (const f of files) {
-      if (session.endpoint.isClosed) break;
+      if (session.endpoint.isClosed || lost) break;
       progress.file = f.path;
+      let pulled: Pulled;
       try {
-        const r = await this.offloadFile(entry, f);
-        summary.files += 1;
-        summary.bytes += f.size;
-        if (r.resumed) summary.resumed += 1;
-        if (r.deduplicated) summary.deduplicated += 1;
+        pulled = await this.pull(entry, f);
       } catch (err) {
-        if (session.endpoint.isClosed) throw err;
-        summary.failed.push({ path: f.path, error: (err as Error).message });
-        this.event(info.device, 'offload-failed', { path: f.path, error: (err as Error).message, code: (err as DozorError).code });
+        if (session.endpoint.isClosed) {
+          lost = err;
+          break;
+        }
+        failed(f, err);
+        progress.filesDone += 1;
+        continue;
       }
-      progress.filesDone += 1;
-      this.progress$.next({ ...progress });
+      committing = committing.then(async () => {
+        if (lost) return;
+        try {
+          acks.push(await this.storeAndReceipt(entry, f, pulled));
+          summary.files += 1;
+          summary.bytes += f.size;
+          if (pulled.resumed) summary.resumed += 1;
+          if (pulled.deduplicated) summary.deduplicated += 1;
+        } catch (err) {
+          if (session.endpoint.isClosed) lost = err;
+          else failed(f, err);
+        }
+        progress.filesDone += 1;
+        this.progress$.next({ ...progress });
+      });
     }
+    await committing;
+    // Acknowledged receipts are bookkeeping (the device holds them): one transaction per round.
+    this.o.store.receiptsAcked(acks, Math.round(this.o.clock.wallTime()));
     progress.file = undefined;
+    if (lost) throw lost;
     if (summary.failed.length === 0 && !session.endpoint.isClosed) {
       const remaining = await session.listFiles();
       if (remaining.length === 0) {
@@ -252,56 +288,64 @@ export class DockStation {
     return summary;
   }
 
-  private async offloadFile(entry: Docked, f: FileEntry): Promise<{ resumed: boolean; deduplicated: boolean }> {
-    const { session, info, progress, status } = entry;
+  /** Pulls one file into a partial copy (resuming one from an earlier docking). */
+  private async pull(entry: Docked, f: FileEntry): Promise<Pulled> {
+    const { session, info, progress } = entry;
     const sha = toHex(f.sha256);
     const base = progress.bytesDone;
-    let resumed = false;
-    let deduplicated = false;
-    const receivedAt = () => Math.round(this.o.clock.wallTime());
-    const item = {
-      sha256: sha,
-      size: f.size,
-      device: info.device,
-      deviceInventory: info.inventory,
-      cardInventory: status?.card.inventory,
-      cardCid: status?.card.cid,
-      originalPath: f.path,
-      kind: f.kind,
-      recordedStart: f.start,
-      recordedEnd: f.end,
-    };
-    let itemId: number;
+    // The dock already holds these exact bytes (a receipt got lost, or identical content).
     if (this.o.store.hasObject(sha)) {
-      // The dock already holds these exact bytes (a receipt got lost, or identical content).
-      deduplicated = true;
-      itemId = await this.o.store.commit({ ...item, receivedAt: receivedAt() });
-    } else {
-      const sink = await this.o.store.openPartial(info.device, sha);
-      resumed = sink.length > 0;
-      try {
-        await pullFile(session, f, sink, {
-          clock: this.o.clock,
-          window: this.o.window,
-          inFlight: this.o.inFlight,
-          stallTimeoutMs: this.o.stallTimeoutMs,
-          onProgress: (held) => {
-            progress.bytesDone = base + held;
-            this.progress$.next({ ...progress });
-          },
-        });
-      } catch (err) {
-        await sink.close();
-        throw err;
-      }
-      itemId = await this.o.store.commit({ ...item, receivedAt: receivedAt() }, sink);
+      progress.bytesDone = base + f.size;
+      return { sink: null, resumed: false, deduplicated: true };
+    }
+    const sink = await this.o.store.openPartial(info.device, sha);
+    const resumed = sink.length > 0;
+    try {
+      await pullFile(session, f, sink, {
+        clock: this.o.clock,
+        window: this.o.window,
+        inFlight: this.o.inFlight,
+        stallTimeoutMs: this.o.stallTimeoutMs,
+        onProgress: (held) => {
+          progress.bytesDone = base + held;
+          this.progress$.next({ ...progress });
+        },
+      });
+    } catch (err) {
+      await sink.close();
+      throw err;
     }
     progress.bytesDone = base + f.size;
-    const receipt = signReceipt(this.o.key, { device: info.device, path: f.path, size: f.size, sha256: f.sha256, storedAt: receivedAt(), store: this.o.name });
-    this.o.store.recordReceipt(itemId, receipt.body, receipt.signature);
+    return { sink, resumed, deduplicated: false };
+  }
+
+  /**
+   * Makes the verified copy durable and indexed, with its signed receipt in the same
+   * transaction, then hands the receipt to the device (R-OFF-2: never before). Returns the item id.
+   */
+  private async storeAndReceipt(entry: Docked, f: FileEntry, pulled: Pulled): Promise<number> {
+    const { session, info, status } = entry;
+    const storedAt = Math.round(this.o.clock.wallTime());
+    const receipt = signReceipt(this.o.key, { device: info.device, path: f.path, size: f.size, sha256: f.sha256, storedAt, store: this.o.name });
+    const itemId = await this.o.store.commit(
+      {
+        sha256: toHex(f.sha256),
+        size: f.size,
+        device: info.device,
+        deviceInventory: info.inventory,
+        cardInventory: status?.card.inventory,
+        cardCid: status?.card.cid,
+        originalPath: f.path,
+        kind: f.kind,
+        recordedStart: f.start,
+        recordedEnd: f.end,
+        receivedAt: storedAt,
+      },
+      pulled.sink ?? undefined,
+      receipt,
+    );
     await session.sendReceipt(receipt);
-    this.o.store.receiptAcked(itemId, receivedAt());
-    return { resumed, deduplicated };
+    return itemId;
   }
 
   /**

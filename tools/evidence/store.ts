@@ -194,9 +194,10 @@ export class EvidenceStore {
    * Moves a verified partial copy into the content-addressed store and indexes the item, all
    * durably. Returns the item id. Safe to call when the object already exists (dedupe).
    */
-  async commit(item: ItemRecord, sink?: DiskSink): Promise<number> {
+  async commit(item: ItemRecord, sink?: DiskSink, receipt?: { body: Uint8Array; signature: Uint8Array }): Promise<number> {
     const target = this.objectPath(item.sha256);
     if (sink) {
+      await sink.sync();
       await sink.close();
       await fsp.mkdir(path.dirname(target), { recursive: true });
       if (this.hasObject(item.sha256)) await fsp.rm(sink.file, { force: true });
@@ -232,6 +233,7 @@ export class EvidenceStore {
           item.receivedAt,
         );
       const row = this.db.prepare('SELECT id FROM items WHERE device = ? AND original_path = ? AND sha256 = ?').get(item.device, item.originalPath, item.sha256) as { id: number };
+      if (receipt) this.db.prepare('UPDATE items SET receipt_body = ?, receipt_sig = ? WHERE id = ?').run(Buffer.from(receipt.body), Buffer.from(receipt.signature), row.id);
       return row.id;
     });
     return tx();
@@ -242,9 +244,13 @@ export class EvidenceStore {
     this.db.prepare('UPDATE items SET receipt_body = ?, receipt_sig = ? WHERE id = ?').run(Buffer.from(body), Buffer.from(signature), itemId);
   }
 
-  /** The device confirmed it holds the receipt. */
-  receiptAcked(itemId: number, at: number): void {
-    this.db.prepare('UPDATE items SET receipt_acked_at = ? WHERE id = ?').run(at, itemId);
+  /** The device confirmed it holds these items' receipts. */
+  receiptsAcked(itemIds: readonly number[], at: number): void {
+    if (itemIds.length === 0) return;
+    const stmt = this.db.prepare('UPDATE items SET receipt_acked_at = ? WHERE id = ?');
+    this.db.transaction(() => {
+      for (const id of itemIds) stmt.run(at, id);
+    })();
   }
 
   items(device?: string): StoredItem[] {
@@ -424,9 +430,14 @@ export class DiskSink implements TransferSink {
     this.held += data.length;
   }
 
+  /** SHA-256 and length of everything held (durability comes with `sync`, at commit). */
   async finish(): Promise<{ sha256: Uint8Array; size: number }> {
-    if (this.handle) await this.handle.datasync();
     return { sha256: new Uint8Array(this.hash.copy().digest()), size: this.held };
+  }
+
+  /** Makes the held bytes durable. */
+  async sync(): Promise<void> {
+    if (this.handle) await this.handle.datasync();
   }
 
   async discard(): Promise<void> {
