@@ -17,8 +17,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
-import { firstValueFrom, filter, take, toArray } from 'rxjs';
+import { firstValueFrom, take, toArray } from 'rxjs';
 import { RealClock } from '../hal/real-clock.ts';
+import type { ByteLink } from '../hal/link.ts';
 import { connectTcp, TcpListener } from '../hal/net/tcp.ts';
 import { SerialLink } from '../hal/linux/serial-link.ts';
 import { sha256Hex } from '../protocol/crypto.ts';
@@ -128,7 +129,7 @@ async function rawTcp(files: number, bytes: number): Promise<number> {
   }
 }
 
-async function protocolRun(connect: () => Promise<import('../hal/link.ts').ByteLink>, manifest: Array<{ path: string; size: number; sha256: string }>): Promise<number> {
+async function protocolRun(connect: () => Promise<ByteLink>, manifest: Array<{ path: string; size: number; sha256: string }>): Promise<number> {
   const dir = await tempDir();
   const store = await EvidenceStore.open(dir);
   const station = new DockStation({ store, key: TEST_KEYS.dock, name: 'bench-dock', clock, keepaliveMs: 0, window: 4 << 20 });
