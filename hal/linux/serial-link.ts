@@ -36,6 +36,54 @@ async function defaultBinding(): Promise<SerialBinding> {
   return SerialPort.binding as unknown as SerialBinding;
 }
 
+const UV_READABLE = 1;
+const UV_WRITABLE = 2;
+
+interface NativePollerWrapper {
+  once(event: string, fn: (err?: Error | null) => void): unknown;
+  on(event: string, fn: () => void): unknown;
+  poll(flags: number): void;
+}
+
+/**
+ * Works around two faults of `@serialport/bindings-cpp`'s Linux poller, both of which stall a
+ * link that carries traffic in both directions (a dock protocol does; a GNSS feed does not):
+ *
+ * 1. `poll(flag)` restarts `uv_poll_start` with only that flag, so a read waiting for
+ *    `readable` cancels a write waiting for `writable` (or the reverse) until the other side
+ *    happens to send something: the write then sits for seconds. We keep every pending interest
+ *    in each `poll` call.
+ * 2. Events are delivered without a microtask checkpoint, so the read or write resumed by one
+ *    only runs when some later macrotask happens (bindings-cpp PR #239, "deliver poller events
+ *    with MakeCallback"). A `setImmediate` on each event makes Node drain the queue in the same
+ *    loop iteration.
+ */
+function fixPoller(stream: SerialPortStream): void {
+  const poller = (stream.port as unknown as { poller?: NativePollerWrapper } | undefined)?.poller;
+  if (!poller || typeof poller.poll !== 'function' || typeof poller.once !== 'function') return; // mock bindings have none
+  const waiting = { readable: 0, writable: 0 };
+  const nativePoll = poller.poll.bind(poller);
+  const nativeOnce = poller.once.bind(poller);
+  poller.poll = (flags: number) => {
+    nativePoll(flags | (waiting.readable > 0 ? UV_READABLE : 0) | (waiting.writable > 0 ? UV_WRITABLE : 0));
+  };
+  poller.once = (event: string, fn: (err?: Error | null) => void) => {
+    if (event === 'readable' || event === 'writable') {
+      waiting[event] += 1;
+      return nativeOnce(event, (err?: Error | null) => {
+        waiting[event] -= 1;
+        fn(err);
+      });
+    }
+    return nativeOnce(event, fn);
+  };
+  const kick = () => void setImmediate(noop);
+  poller.on('readable', kick);
+  poller.on('writable', kick);
+}
+
+function noop(): void {}
+
 export class SerialLink extends DeviceBase implements ByteLink {
   private readonly subject = new Subject<Uint8Array>();
   readonly data$: Observable<Uint8Array> = this.subject.asObservable();
@@ -85,6 +133,7 @@ export class SerialLink extends DeviceBase implements ByteLink {
         else reject(new BusError(`${path}: ${msg}`, { cause: err }));
       });
     });
+    fixPoller(stream);
     return new SerialLink(stream, options.name ?? `serial ${path}`);
   }
 

@@ -481,8 +481,12 @@ export async function runDockSuite(o: DockSuiteOptions): Promise<CaseResult[]> {
     const closed = session.run();
     const obs: Observed = { reads: [], receipts: [], closed, session };
     kit.current = obs;
-    await waitFor(o.clock, timeoutMs, () => session.state === 'ready' || session.state === 'closed');
-    if (session.state !== 'ready') throw new CaseFailure(`no hello from the dock within ${timeoutMs} ms`);
+    // The dock may say hello, offload and even be cut off before we look: the context stays.
+    await waitFor(o.clock, timeoutMs, () => session.context !== null || session.state === 'closed');
+    if (session.context === null) {
+      const why = session.state === 'closed' ? `the dock closed the link before hello (${String(session.endpoint.endReason ?? 'orderly close')}, ${session.endpoint.stats.framesIn} frames received)` : `no hello from the dock within ${timeoutMs} ms`;
+      throw new CaseFailure(why);
+    }
     obs.hello = session.context!.host;
     if (o.dockKey) check(toHex(obs.hello.publicKey) === toHex(o.dockKey), 'the dock announced a different public key than the pinned one');
     return obs;

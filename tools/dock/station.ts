@@ -241,37 +241,59 @@ export class DockStation {
     };
     let committing: Promise<void> = Promise.resolve();
     let lost: unknown = null;
-    for (const f of files) {
-      if (session.endpoint.isClosed || lost) break;
-      progress.file = f.path;
-      let pulled: Pulled;
-      try {
-        pulled = await this.pull(entry, f);
-      } catch (err) {
-        if (session.endpoint.isClosed) {
-          lost = err;
-          break;
-        }
-        failed(f, err);
-        progress.filesDone += 1;
-        continue;
-      }
-      committing = committing.then(async () => {
-        if (lost) return;
+    const queue = [...files];
+    const held = new Map<string, number>();
+    let settledBytes = 0;
+    const report = () => {
+      let inFlight = 0;
+      for (const n of held.values()) inFlight += n;
+      progress.bytesDone = settledBytes + inFlight;
+      this.progress$.next({ ...progress });
+    };
+    // Two files in flight: the next file's reads queue behind the current one's on the device,
+    // so the link does not drain at file boundaries.
+    const worker = async () => {
+      while (queue.length > 0 && !lost && !session.endpoint.isClosed) {
+        const f = queue.shift()!;
+        progress.file = f.path;
+        held.set(f.path, 0);
+        let pulled: Pulled;
         try {
-          acks.push(await this.storeAndReceipt(entry, f, pulled));
-          summary.files += 1;
-          summary.bytes += f.size;
-          if (pulled.resumed) summary.resumed += 1;
-          if (pulled.deduplicated) summary.deduplicated += 1;
+          pulled = await this.pull(entry, f, (n) => {
+            held.set(f.path, n);
+            report();
+          });
         } catch (err) {
-          if (session.endpoint.isClosed) lost = err;
-          else failed(f, err);
+          held.delete(f.path);
+          if (session.endpoint.isClosed) {
+            lost = err;
+            return;
+          }
+          failed(f, err);
+          progress.filesDone += 1;
+          continue;
         }
-        progress.filesDone += 1;
-        this.progress$.next({ ...progress });
-      });
-    }
+        held.delete(f.path);
+        settledBytes += f.size;
+        report();
+        committing = committing.then(async () => {
+          if (lost) return;
+          try {
+            acks.push(await this.storeAndReceipt(entry, f, pulled));
+            summary.files += 1;
+            summary.bytes += f.size;
+            if (pulled.resumed) summary.resumed += 1;
+            if (pulled.deduplicated) summary.deduplicated += 1;
+          } catch (err) {
+            if (session.endpoint.isClosed) lost = err;
+            else failed(f, err);
+          }
+          progress.filesDone += 1;
+          this.progress$.next({ ...progress });
+        });
+      }
+    };
+    await Promise.all([worker(), worker()]);
     await committing;
     // Acknowledged receipts are bookkeeping (the device holds them): one transaction per round.
     this.o.store.receiptsAcked(acks, Math.round(this.o.clock.wallTime()));
@@ -289,15 +311,11 @@ export class DockStation {
   }
 
   /** Pulls one file into a partial copy (resuming one from an earlier docking). */
-  private async pull(entry: Docked, f: FileEntry): Promise<Pulled> {
-    const { session, info, progress } = entry;
+  private async pull(entry: Docked, f: FileEntry, onProgress: (held: number) => void): Promise<Pulled> {
+    const { session, info } = entry;
     const sha = toHex(f.sha256);
-    const base = progress.bytesDone;
     // The dock already holds these exact bytes (a receipt got lost, or identical content).
-    if (this.o.store.hasObject(sha)) {
-      progress.bytesDone = base + f.size;
-      return { sink: null, resumed: false, deduplicated: true };
-    }
+    if (this.o.store.hasObject(sha)) return { sink: null, resumed: false, deduplicated: true };
     const sink = await this.o.store.openPartial(info.device, sha);
     const resumed = sink.length > 0;
     try {
@@ -306,16 +324,12 @@ export class DockStation {
         window: this.o.window,
         inFlight: this.o.inFlight,
         stallTimeoutMs: this.o.stallTimeoutMs,
-        onProgress: (held) => {
-          progress.bytesDone = base + held;
-          this.progress$.next({ ...progress });
-        },
+        onProgress,
       });
     } catch (err) {
       await sink.close();
       throw err;
     }
-    progress.bytesDone = base + f.size;
     return { sink, resumed, deduplicated: false };
   }
 
