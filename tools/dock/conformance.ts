@@ -563,7 +563,7 @@ export async function runDockSuite(o: DockSuiteOptions): Promise<CaseResult[]> {
         }
       };
       const first = await dock();
-      await Promise.race([first.closed, o.clock.sleep(timeoutMs)]);
+      await waitFor(o.clock, timeoutMs, () => first.session.state === 'closed');
       kit.onServe = null;
       check(cutDone, `the dock did not read ${f.path} within ${timeoutMs} ms`);
       check(!kit.receipted.has(f.path), 'a receipt arrived for a file the dock could not have completely');

@@ -67,12 +67,12 @@ export class AuthorizationInbox {
     if (!this.station.dockedDevices().includes(a.device)) return; // wait until it docks
     try {
       const result = await this.station.forward(a.device, { body: fromHex(a.body), signature: fromHex(a.signature) });
-      this.log(`${a.device}: ${a.action} accepted`);
       await this.finish(name, { ok: true, result });
+      this.log(`${a.device}: ${a.action} accepted`);
     } catch (err) {
       const code = (err as DozorError).code ?? 'ERROR';
-      this.log(`${a.device}: ${a.action} refused: ${code} ${(err as Error).message}`);
       await this.finish(name, { ok: false, code, error: (err as Error).message });
+      this.log(`${a.device}: ${a.action} refused: ${code} ${(err as Error).message}`);
     }
   }
 

@@ -8,7 +8,7 @@ import { EvidenceStore } from '../evidence/store.ts';
 import { UsageError } from '../cli/errors.ts';
 import { AuthorizationInbox } from './inbox.ts';
 import { SerialLinkPort, parseLinkAddress, readSeedFile } from './links.ts';
-import { DockStation, type DeviceProgress } from './station.ts';
+import { DockStation, tuningForBaud, type DeviceProgress } from './station.ts';
 
 export interface ServeCliOptions {
   store: string;
@@ -68,7 +68,7 @@ export async function runServeCommand(o: ServeCliOptions): Promise<number> {
     const addr = parseLinkAddress(p);
     if (addr.kind !== 'serial') throw new UsageError(`--serial takes a device path, got ${p}`);
     const port = new SerialLinkPort(addr.path, { baudRate: o.baud, onError: (err) => log(`${addr.path}: ${err.message}`) });
-    station.serve(port);
+    station.serve(port, tuningForBaud(o.baud ?? 115200));
     port.start();
     ports.push(port);
     log(`serial ${addr.path} at ${o.baud ?? 115200} baud`);

@@ -18,6 +18,7 @@ import { signReceipt } from '../../protocol/dock-statements.ts';
 import { HostSession, type DeviceInfo } from '../../protocol/host-session.ts';
 import type { FileEntry, Payload } from '../../protocol/messages.ts';
 import { pullFile } from '../../protocol/offload.ts';
+import { DEFAULT_MAX_BODY, MIN_MAX_BODY } from '../../protocol/framing.ts';
 import type { DiskSink, EvidenceStore } from '../evidence/store.ts';
 
 export interface DockStationOptions {
@@ -82,7 +83,30 @@ interface Pulled {
   deduplicated: boolean;
 }
 
+/** Per-link settings: on a slow serial line, small frames and windows keep requests responsive. */
+export interface LinkTuning {
+  /** Largest frame body the dock accepts on this link (so also the device's chunk size). */
+  maxBody?: number;
+  /** Bytes per read request. */
+  window?: number;
+  /** Reply timeout per attempt, and the read stall timeout (ms). */
+  requestTimeoutMs?: number;
+}
+
+/**
+ * Frames that take about a quarter second on the line, windows of eight frames, and timeouts
+ * long enough for a request queued behind everything in flight (two files × two reads).
+ */
+export function tuningForBaud(baudRate: number): Required<LinkTuning> {
+  const bytesPerSecond = baudRate / 10; // 8N1
+  const maxBody = Math.max(MIN_MAX_BODY, Math.min(DEFAULT_MAX_BODY, Math.floor(bytesPerSecond / 4)));
+  const window = maxBody * 8;
+  return { maxBody, window, requestTimeoutMs: Math.max(5000, Math.ceil(((4 * window) / bytesPerSecond) * 2000)) };
+}
+
 interface Docked {
+  window?: number;
+  stallTimeoutMs?: number;
   session: HostSession;
   info: DeviceInfo;
   progress: DeviceProgress;
@@ -115,9 +139,9 @@ export class DockStation {
     return this.docked.get(serial)?.progress;
   }
 
-  /** Runs a session on every link the port hands out. */
-  serve(port: LinkPort): void {
-    this.subscriptions.push(port.links$.subscribe((link) => void this.attach(link)));
+  /** Runs a session on every link the port hands out (with per-port tuning, e.g. a slow UART). */
+  serve(port: LinkPort, tuning: LinkTuning = {}): void {
+    this.subscriptions.push(port.links$.subscribe((link) => void this.attach(link, tuning)));
   }
 
   private event(device: string | null, kind: string, detail: Record<string, unknown>): void {
@@ -127,14 +151,14 @@ export class DockStation {
   }
 
   /** Serves one docked device until its link closes. Resolves with the final progress. */
-  attach(link: ByteLink): Promise<DeviceProgress> {
-    const p = this.runLink(link);
+  attach(link: ByteLink, tuning: LinkTuning = {}): Promise<DeviceProgress> {
+    const p = this.runLink(link, tuning);
     this.running.add(p);
     void p.finally(() => this.running.delete(p));
     return p;
   }
 
-  private async runLink(link: ByteLink): Promise<DeviceProgress> {
+  private async runLink(link: ByteLink, tuning: LinkTuning): Promise<DeviceProgress> {
     const progress: DeviceProgress = { device: link.name, state: 'handshake', filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0 };
     const session = new HostSession({
       link,
@@ -142,9 +166,9 @@ export class DockStation {
       host: this.o.name,
       role: 'dock',
       key: this.o.key,
-      requestTimeoutMs: this.o.requestTimeoutMs,
+      requestTimeoutMs: tuning.requestTimeoutMs ?? this.o.requestTimeoutMs,
       keepaliveMs: this.o.keepaliveMs,
-      maxBody: this.o.maxBody,
+      maxBody: tuning.maxBody ?? this.o.maxBody,
       onAlert: (a) => this.event(progress.device, 'alert', { ...a }),
       onStatus: (s) => {
         const d = this.docked.get(progress.device);
@@ -165,7 +189,15 @@ export class DockStation {
     progress.device = info.device;
     const previous = this.docked.get(info.device);
     if (previous) await previous.session.close('docked again on another link').catch(() => {});
-    const entry: Docked = { session, info, progress, status: null, busy: Promise.resolve() };
+    const entry: Docked = {
+      session,
+      info,
+      progress,
+      status: null,
+      busy: Promise.resolve(),
+      window: tuning.window ?? this.o.window,
+      stallTimeoutMs: tuning.requestTimeoutMs ?? this.o.stallTimeoutMs,
+    };
     this.docked.set(info.device, entry);
     const now = () => Math.round(this.o.clock.wallTime());
     this.o.store.upsertDevice({ serial: info.device, kind: info.kind, model: info.model, firmware: info.firmware, inventoryNumber: info.inventory }, now());
@@ -321,9 +353,9 @@ export class DockStation {
     try {
       await pullFile(session, f, sink, {
         clock: this.o.clock,
-        window: this.o.window,
+        window: entry.window,
         inFlight: this.o.inFlight,
-        stallTimeoutMs: this.o.stallTimeoutMs,
+        stallTimeoutMs: entry.stallTimeoutMs,
         onProgress,
       });
     } catch (err) {
