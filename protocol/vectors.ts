@@ -53,7 +53,7 @@ function v<N extends MessageName>(name: N, seq: number, ack: number, payload: Pa
 }
 
 export const MESSAGE_VECTORS: MessageVector[] = [
-  v('hello', 1, 0, { proto: 1, role: 'dock', host: 'dock-01', keyId: TEST_KEYS.dock.keyId, publicKey: TEST_KEYS.dock.publicKey, time: T0, maxFrame: 66560 }),
+  v('hello', 1, 0, { proto: 1, role: 'dock', host: 'dock-01', keyId: TEST_KEYS.dock.keyId, publicKey: TEST_KEYS.dock.publicKey, time: T0, maxFrame: 263168 }),
   v('device-info', 1, 1, {
     proto: 1,
     device: DEVICE,
@@ -62,7 +62,7 @@ export const MESSAGE_VECTORS: MessageVector[] = [
     firmware: '0.1.0',
     inventory: 'INV-0042',
     nonce: NONCE,
-    maxFrame: 66560,
+    maxFrame: 263168,
     time: T0 + 2300,
     clockTrusted: true,
   }),
