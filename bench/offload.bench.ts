@@ -263,7 +263,7 @@ const suite: BenchSuite & {
   async run(): Promise<BenchResult[]> {
     // OFFLOAD_BENCH=tcp,pty,fleet picks parts (all by default); OFFLOAD_ROUNDS sets the rounds.
     const parts = (process.env.OFFLOAD_BENCH ?? 'tcp,pty,fleet').split(',');
-    const rounds = Number(process.env.OFFLOAD_ROUNDS ?? 3);
+    const rounds = Number(process.env.OFFLOAD_ROUNDS ?? 5);
     const out: BenchResult[] = [];
     if (parts.includes('tcp')) await this.tcp!(out, rounds);
     if (parts.includes('pty')) await this.pty!(out, rounds);

@@ -347,7 +347,10 @@ export class DockStation {
     const { session, info } = entry;
     const sha = toHex(f.sha256);
     // The dock already holds these exact bytes (a receipt got lost, or identical content).
-    if (this.o.store.hasObject(sha)) return { sink: null, resumed: false, deduplicated: true };
+    if (this.o.store.hasObject(sha)) {
+      await this.o.store.dropPartial(info.device, sha);
+      return { sink: null, resumed: false, deduplicated: true };
+    }
     const sink = await this.o.store.openPartial(info.device, sha);
     const resumed = sink.length > 0;
     try {

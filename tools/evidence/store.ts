@@ -181,11 +181,20 @@ export class EvidenceStore {
     return this.db.prepare('SELECT 1 FROM objects WHERE sha256 = ?').get(sha256) !== undefined;
   }
 
+  private partialPath(device: string, sha256: string): string {
+    return path.join(this.partialDir, safeName(device), `${sha256}.part`);
+  }
+
+  /** Removes a leftover partial copy of content the store already holds. */
+  async dropPartial(device: string, sha256: string): Promise<void> {
+    await fsp.rm(this.partialPath(device, sha256), { force: true });
+  }
+
   /** A sink for one file's bytes; resumes from a verified partial copy of an earlier session. */
   async openPartial(device: string, sha256: string): Promise<DiskSink> {
     const dir = path.join(this.partialDir, safeName(device));
     await fsp.mkdir(dir, { recursive: true });
-    const sink = new DiskSink(path.join(dir, `${sha256}.part`));
+    const sink = new DiskSink(this.partialPath(device, sha256));
     await sink.open();
     return sink;
   }
@@ -203,8 +212,9 @@ export class EvidenceStore {
       if (this.hasObject(item.sha256)) await fsp.rm(sink.file, { force: true });
       else {
         await fsp.rename(sink.file, target);
+        // Only the new name must survive a power cut; a partial that reappears is found as a
+        // duplicate on the next docking and removed then.
         await fsyncDir(path.dirname(target));
-        await fsyncDir(path.dirname(sink.file));
       }
     } else if (!this.hasObject(item.sha256)) {
       throw new EvidenceStoreError('ENOOBJECT', `no object ${item.sha256} to index`);
