@@ -240,3 +240,46 @@ describe('device session state machine and rejections', () => {
     expect(sink.discards).toBe(1);
   });
 });
+
+describe('device session under hostile input', () => {
+  it('fuzz: random bytes, mutated frames and well-formed frames of random types never crash or wedge the session', async () => {
+    const fc = (await import('fast-check')).default;
+    const { MESSAGE_VECTORS } = await import('../../protocol/vectors.ts');
+    // Every message type but bye (which legitimately ends the session).
+    const valid = MESSAGE_VECTORS.filter((v) => v.name !== 'bye').map((v) => encodeFrame([encodeMessage(v.name, v.payload as never, 900 + v.seq, v.ack)]));
+    // Another serial than the vectors' BC-0001: their signed commands and receipts are for another device.
+    const dev = await makeDevice({ segments: 1, segmentBytes: 1000, serial: 'BC-9001' });
+    const { host, session } = dock(dev);
+    await host.handshake();
+    const timeBefore = dev.clock.wallTime();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.oneof(
+            fc.uint8Array({ maxLength: 600 }),
+            fc.constantFrom(...valid),
+            fc.tuple(fc.constantFrom(...valid), fc.nat(), fc.integer({ min: 0, max: 255 })).map(([f, at, b]) => {
+              const c = f.slice();
+              c[at % c.length] = b;
+              return c;
+            }),
+          ),
+          { maxLength: 8 },
+        ),
+        async (garbage) => {
+          for (const g of garbage) await host.endpoint.writeRaw(g);
+          // Whatever arrived, a delimiter and a ping get an answer.
+          await host.endpoint.writeRaw(new Uint8Array([0]));
+          await host.ping();
+          expect(session.endpoint.bufferedBytes).toBe(0);
+        },
+      ),
+      { numRuns: 150 },
+    );
+    // The vectors include a validly signed set-time and receipt, but for BC-0001: refused here.
+    expect(session.state).toBe('ready');
+    expect(dev.journal.ofType('time-set')).toEqual([]);
+    expect(dev.journal.ofType('offload-receipt')).toEqual([]);
+    expect(Math.abs(dev.clock.wallTime() - timeBefore)).toBeLessThan(1000);
+  });
+});
