@@ -34,7 +34,9 @@ export async function runServeCommand(o: ServeCliOptions): Promise<number> {
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const tty = !o.json && process.stderr.isTTY === true;
   const bars = tty ? new cliProgress.MultiBar({ stream: process.stderr, clearOnComplete: false, hideCursor: true, format: ' {device} |{bar}| {percentage}% {value}/{total} MiB {state} {file}' }, cliProgress.Presets.shades_classic) : null;
-  const log = (line: string) => (bars ? bars.log(`${line}\n`) : out(line));
+  const perDevice = new Map<string, cliProgress.SingleBar>();
+  // MultiBar.log prints on the next redraw: before the first bar exists, write directly.
+  const log = (line: string) => (bars && perDevice.size > 0 ? bars.log(`${line}\n`) : bars ? process.stderr.write(`${line}\n`) : out(line));
 
   if (!o.key) log(`warning: signing with the PUBLIC TEST dock key ${key.keyId}; pass --key FILE for a real dock`);
   log(`dock ${o.name}: store ${store.dir}, key ${key.keyId} (public ${toHex(key.publicKey)})`);
@@ -43,7 +45,6 @@ export async function runServeCommand(o: ServeCliOptions): Promise<number> {
     if (o.json) out(JSON.stringify(e, (_k, v) => (v instanceof Uint8Array ? toHex(v) : v)));
     else log(`${new Date(e.at).toISOString()} ${e.device ?? '-'} ${e.kind} ${JSON.stringify(e.detail)}`);
   });
-  const perDevice = new Map<string, cliProgress.SingleBar>();
   const mib = (n: number) => Math.round((n / 1048576) * 10) / 10;
   station.progress$.subscribe((p: DeviceProgress) => {
     if (!bars) return;
