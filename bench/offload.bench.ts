@@ -11,7 +11,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, open, rm, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -105,6 +105,13 @@ class FileReceiver {
 
 const clock = new RealClock();
 
+/** Receiver-side CPU (this process) per MB moved, best round, per kind of run. */
+const cpuPerMb = { raw: Infinity, proto: Infinity };
+function cpuSince(c0: NodeJS.CpuUsage): number {
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1000; // ms
+}
+
 async function rawTcp(files: number, bytes: number): Promise<number> {
   const peer = await spawnPeer(['raw', '--listen', 'tcp://127.0.0.1:0', '--files', String(files), '--bytes', String(bytes)]);
   const dir = await tempDir();
@@ -113,6 +120,7 @@ async function rawTcp(files: number, bytes: number): Promise<number> {
     const total = sizes.reduce((a, b) => a + b, 0);
     const rx = new FileReceiver(dir, sizes);
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     await new Promise<void>((resolve, reject) => {
       const s = net.connect({ host: '127.0.0.1', port: peer.info.port as number });
       s.on('data', (c) => rx.push(c));
@@ -121,6 +129,7 @@ async function rawTcp(files: number, bytes: number): Promise<number> {
     });
     await rx.done();
     const dt = (performance.now() - t0) / 1000;
+    cpuPerMb.raw = Math.min(cpuPerMb.raw, cpuSince(c0) / (total / MB));
     if (rx.total !== total) throw new Error(`raw copy got ${rx.total} of ${total} bytes`);
     return total / dt / MB;
   } finally {
@@ -137,10 +146,12 @@ async function protocolRun(connect: () => Promise<ByteLink>, manifest: Array<{ p
     const total = manifest.reduce((a, f) => a + f.size, 0);
     const offloaded = firstValueFrom(station.offloaded$);
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     const link = await connect();
     void station.attach(link);
     await offloaded;
     const dt = (performance.now() - t0) / 1000;
+    if (link.name.startsWith('tcp')) cpuPerMb.proto = Math.min(cpuPerMb.proto, cpuSince(c0) / (total / MB));
     const items = store.items();
     if (items.length !== manifest.length) throw new Error(`stored ${items.length} of ${manifest.length} files`);
     for (const f of manifest) {
@@ -265,6 +276,8 @@ const suite: BenchSuite & {
     const parts = (process.env.OFFLOAD_BENCH ?? 'tcp,pty,fleet').split(',');
     const rounds = Number(process.env.OFFLOAD_ROUNDS ?? 5);
     const out: BenchResult[] = [];
+    // The machine is shared: say how busy it was, since CPU contention moves every ratio here.
+    out.push({ metric: 'load average (1 min) when the run started', value: os.loadavg()[0], unit: `on ${os.cpus().length} cores`, note: 'ratios near target on an idle machine drop under contention: the dock spends ~2× the raw receiver’s CPU per byte' });
     if (parts.includes('tcp')) await this.tcp!(out, rounds);
     if (parts.includes('pty')) await this.pty!(out, rounds);
     if (parts.includes('fleet')) await this.fleet!(out);
@@ -279,6 +292,12 @@ const suite: BenchSuite & {
       { metric: `TCP loopback, raw copy into fsynced files (${tcpFiles} × ${tcpBytes >> 20} MiB)`, value: tcp.raw, unit: 'MB/s', note: `rounds: ${fmtList(tcp.rawAll)}` },
       { metric: 'TCP loopback, dock offload (verified, stored, receipted)', value: tcp.proto, unit: 'MB/s', note: `rounds: ${fmtList(tcp.protoAll)}` },
       { metric: 'TCP offload goodput / raw copy', value: tcpRatio, unit: '%', target: '≥ 90 %', ok: tcpRatio >= 90 },
+      {
+        metric: 'TCP receiver CPU per MB: dock offload / raw copy',
+        value: cpuPerMb.proto / cpuPerMb.raw,
+        unit: '×',
+        note: `${cpuPerMb.proto.toFixed(2)} vs ${cpuPerMb.raw.toFixed(2)} ms/MB (dock: unframe, CRC, SHA-256, store, receipts); on a loaded machine CPU decides the ratio above`,
+      },
     );
   },
   async pty(out: BenchResult[], rounds: number) {
