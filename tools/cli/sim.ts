@@ -1,6 +1,7 @@
 /** `dozor sim …`: run the firmware on the simulated board under virtual time. */
 import { Option, type Command } from 'commander';
 import { nonNegativeInteger, positiveNumber } from './parse.ts';
+import { registerSimDeviceCommand } from './dock.ts';
 
 export function registerSimCommands(program: Command): void {
   const sim = program.command('sim').description('simulate devices and shifts under virtual time');
@@ -19,6 +20,8 @@ export function registerSimCommands(program: Command): void {
       const { runShiftCommand } = await import('../sim/shift-command.ts');
       process.exitCode = await runShiftCommand(opts);
     });
+
+  registerSimDeviceCommand(sim);
 }
 
 export interface ShiftCliOptions {
