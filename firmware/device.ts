@@ -8,7 +8,7 @@
 import type { Board } from '../hal/board.ts';
 import type { Clock } from '../hal/clock.ts';
 import type { Random } from '../hal/random.ts';
-import { InvalidOptionsError } from '../hal/errors.ts';
+import { InvalidOptionsError, StorageUnavailableError } from '../hal/errors.ts';
 import { decodeAuthorizationBody, type SignedAuthorization, type TrustedKey } from '../protocol/authorization.ts';
 import type { Ed25519PrivateKey } from '../protocol/crypto.ts';
 import { openJournal, type Journal } from './journal/journal.ts';
@@ -20,6 +20,11 @@ import { createBodycamFirmware, type BodycamFirmware } from './bodycam/index.ts'
 import { createVehicleRecorderFirmware, type VehicleRecorderFirmware } from './vehicle/index.ts';
 import type { RecorderConfigInput } from './app/config.ts';
 import { isDuty } from './shift/shift-machine.ts';
+import { DockService } from './dock/dock-service.ts';
+import { DockLinks } from './dock/dock-links.ts';
+import type { DockStatusReport, OffloadFile, OffloadSource } from './dock/interfaces.ts';
+import type { EvidenceStore } from './evidence/evidence-store.ts';
+import type { EvidenceFile } from './evidence/types.ts';
 
 export interface ProvisionedIdentity {
   /** Serial number (authorisations name it). */
@@ -50,6 +55,8 @@ export interface RunningDevice {
   readonly journal: Journal;
   readonly card: CardGuard;
   readonly gate: PersistentAuthorizationGate;
+  /** The protocol side: serves the dock (and the uplink) on every link the board hands out. */
+  readonly dock: DockService;
   /** The one entry for signed commands from the dock or the uplink. */
   handleAuthorization(signed: SignedAuthorization): Promise<AuthorizationOutcome>;
   /** Clean power-off: the firmware stops, the card guard closes, the journal writes its closing checkpoint. */
@@ -121,6 +128,30 @@ export async function bootDevice(o: BootDeviceOptions): Promise<RunningDevice> {
     return { by: byOf(signed), result };
   });
   await fw.start();
+  const indexer = indexClosedSegments(fw, card, fw.config.video.bitrate);
+
+  const dock = new DockService({
+    clock,
+    random: o.random,
+    identity: { device: identity.serial, kind: board.variant, model: board.model, firmware: o.firmwareVersion ?? 'dozor', inventory: identity.inventoryNumber },
+    trusted: identity.trustedKeys,
+    // Signed commands from the dock go through the firmware's one authorisation service.
+    executor: {
+      async execute(signed) {
+        const r = await fw.handleAuthorization(signed);
+        const result = r.result !== null && typeof r.result === 'object' && !Array.isArray(r.result) ? (r.result as Record<string, unknown>) : { value: r.result ?? null };
+        return { action: r.action, counter: r.by.counter, result: JSON.parse(JSON.stringify(result)) as Record<string, unknown> };
+      },
+    },
+    source: offloadSource(card),
+    status: { status: () => dockStatus(fw, card, board) },
+    // The dock switches its supply; the device's charger follows the supply by itself.
+    charge: { setCharging: async () => undefined },
+    journal,
+    clockTrusted: () => fw.status().clock.trusted,
+    timeSync: { target: (time) => fw.dockTimeSync(time) },
+  });
+  const links = [board.dockPort, board.uplink].filter((p) => p !== null).map((port) => new DockLinks({ port, clock, random: o.random, handlers: dock }));
 
   let down: Promise<void> | null = null;
   return {
@@ -128,14 +159,101 @@ export async function bootDevice(o: BootDeviceOptions): Promise<RunningDevice> {
     journal,
     card,
     gate,
+    dock,
     handleAuthorization: (signed) => fw.handleAuthorization(signed),
     shutdown(reason = 'shutdown') {
       down ??= (async () => {
+        await Promise.all(links.map((l) => l.close()));
         await fw.stop(reason);
+        await indexer.drain();
         await card.close();
         await journal.close();
       })();
       return down;
     },
+  };
+}
+
+/**
+ * Every closed segment (and its frame index) enters the card's evidence index, the list the
+ * dock offloads and the deletion guard protects. When free space falls below an hour of
+ * recording, receipted files are reclaimed oldest first (R-CARD-4: never one without a receipt).
+ */
+function indexClosedSegments(fw: RecorderFirmwareInstance, card: CardGuard, bitrate: number): { drain(): Promise<void> } {
+  const reserveBytes = Math.ceil((bitrate / 8) * 3600 * (1 + fw.status().recording.cameras.length));
+  let chain: Promise<void> = Promise.resolve();
+  const sub = fw.events$.subscribe((e) => {
+    if (e.type !== 'segment') return;
+    const seg = e.segment;
+    chain = chain.then(async () => {
+      try {
+        const evidence = card.evidence;
+        await evidence.add({ path: seg.path, size: seg.bytes, sha256: seg.sha256, kind: 'video', startWall: seg.startWall, endWall: seg.endWall });
+        await evidence.adopt({ path: seg.path.replace(/\.h264$/, '.idx'), kind: 'metadata', startWall: seg.startWall, endWall: seg.endWall });
+        const { freeBytes } = await evidence.space();
+        if (freeBytes < reserveBytes) await evidence.reclaim(reserveBytes);
+      } catch (err) {
+        fw.services.faults.raise('evidence index', err instanceof Error ? err.message : String(err));
+      }
+    });
+  });
+  return {
+    async drain() {
+      sub.unsubscribe();
+      await chain;
+    },
+  };
+}
+
+// The protocol carries whole milliseconds.
+const asOffloadFile = (f: EvidenceFile): OffloadFile => ({ path: f.path, size: f.size, sha256: f.sha256, kind: f.kind, startWall: Math.floor(f.startWall), endWall: Math.ceil(f.endWall) });
+
+/**
+ * The evidence store as the dock protocol sees it; the store journals receipts itself. Without
+ * a registered card in the slot there is nothing to offload (and nothing to read from).
+ */
+function offloadSource(card: CardGuard): OffloadSource {
+  const evidence = (): EvidenceStore | null => (card.readiness() === 'ready' ? card.evidence : null);
+  return {
+    journalsReceipts: true,
+    async pending() {
+      const e = evidence();
+      if (!e) return [];
+      return (await e.pending()).map(asOffloadFile).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    },
+    async file(path) {
+      const f = (await evidence()?.files())?.find((x) => x.path === path);
+      return f ? asOffloadFile(f) : null;
+    },
+    async read(path, offset, length) {
+      const e = evidence();
+      if (!e) throw new StorageUnavailableError('evidence card', 'no registered card in the slot');
+      return e.read(path, offset, length);
+    },
+    async acceptReceipt(r) {
+      const e = evidence();
+      if (!e) throw new StorageUnavailableError('evidence card', 'no registered card in the slot');
+      const state = await e.acceptReceipt({ path: r.path, size: r.size, sha256: r.sha256, server: r.store, storedAt: r.storedAt });
+      return state === 'duplicate' ? 'already' : 'accepted';
+    },
+  };
+}
+
+async function dockStatus(fw: RecorderFirmwareInstance, card: CardGuard, board: Board): Promise<DockStatusReport> {
+  const s = fw.status();
+  const charger = await board.charger.read().catch(() => null);
+  const issue = await fw.services.power.checkIssue(0);
+  const c = card.status();
+  const space = card.readiness() === 'ready' ? await card.evidence.space().catch(() => null) : null;
+  return {
+    batteryHours: issue.batteryHours,
+    batteries: s.power.packs.map((p, slot) => ({ slot: slot as 0 | 1, present: p?.present ?? false, soc: p?.socPercent ?? 0 })),
+    externalPower: s.power.externalPower,
+    charging: charger ? charger.charging.some(Boolean) : false,
+    seal: c.seal.closed ? 'closed' : 'open',
+    card: { present: c.card.present, cid: c.card.cid ?? undefined, inventory: c.card.inventoryNumber ?? undefined, registered: c.readiness === 'ready' },
+    onDuty: isDuty(s.state),
+    issued: s.state === 'issued' || isDuty(s.state),
+    freeBytes: space?.freeBytes,
   };
 }

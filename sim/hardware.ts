@@ -304,6 +304,7 @@ export class SimHardware {
   }
 
   undock(): void {
+    this.booted?.boot.dockPort.disconnectAll('undocked');
     this.world.power.setExternalPower(false);
     this.world.power.setDocked(false);
   }

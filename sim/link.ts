@@ -130,6 +130,7 @@ export function createLinkPair(options: SimLinkOptions = {}): [SimByteLink, SimB
 /** A LinkPort whose connections are made by the world (docking, a modem coming up). */
 export class SimLinkPort extends DeviceBase implements LinkPort {
   private readonly connections = new Subject<ByteLink>();
+  private readonly open = new Set<SimByteLink>();
   readonly links$: Observable<ByteLink> = this.connections.asObservable();
 
   constructor(name: string, private readonly options: SimLinkOptions = {}) {
@@ -140,11 +141,19 @@ export class SimLinkPort extends DeviceBase implements LinkPort {
   connect(): SimByteLink {
     this.assertOpen();
     const [device, remote] = createLinkPair({ ...this.options, name: this.name });
+    this.open.add(device);
     this.connections.next(device);
     return remote;
   }
 
+  /** The connector separates (undocked, modem lost): every open link is cut. */
+  disconnectAll(reason = 'disconnected'): void {
+    for (const link of this.open) link.cut(reason);
+    this.open.clear();
+  }
+
   protected override onClose(): void {
+    this.disconnectAll('port closed');
     this.connections.complete();
   }
 }

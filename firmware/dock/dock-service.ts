@@ -38,11 +38,18 @@ import type {
   SessionContext,
 } from '../../protocol/device-session.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
+import { DozorError, InvalidOptionsError } from '../../hal/errors.ts';
 import type { FileEntry, Payload } from '../../protocol/messages.ts';
 import type { JournalWriter } from '../journal/entries.ts';
 import type { ChargeControl, CommandHandlers, DeviceStatusProvider, OffloadFile, OffloadSource, ReplayStore } from './interfaces.ts';
 
 export interface TimeSyncPolicy {
+  /**
+   * The device's clock guard: given the verified dock time, it decides (small drift corrected,
+   * an untrusted or far-off clock left for a signed time set), sets the clock and the RTC and
+   * journals. When given, the options below are not used.
+   */
+  target?: (verifiedTime: number) => Promise<{ driftMs: number; applied: boolean }>;
   /** Drift (ms) below which the clock is left alone; the drift is journalled anyway. */
   toleranceMs?: number;
   /** Whether a dock-signed time may correct the clock at all (else only journal the drift). */
@@ -57,15 +64,26 @@ export interface DockServiceOptions {
   identity: DeviceIdentityInfo;
   /** Provisioned keys: people (authorisations) and docks (receipts, time). */
   trusted: readonly TrustedKey[];
-  replay: ReplayStore;
+  /**
+   * Executes signed privileged commands end to end (verification, replay counter, parameters,
+   * the device's own rules). The device passes its one authorisation service; without it the
+   * service verifies with `replay` and dispatches to `commands` itself.
+   */
+  executor?: CommandExecutor;
+  replay?: ReplayStore;
   source: OffloadSource;
   status: DeviceStatusProvider;
   charge: ChargeControl;
-  commands: CommandHandlers;
+  commands?: CommandHandlers;
   journal: JournalWriter;
   /** Whether the device's wall clock is currently trustworthy (the clock guard's view). */
   clockTrusted: () => boolean;
   timeSync?: TimeSyncPolicy;
+}
+
+/** Runs one signed authorisation end to end; rejects with a typed error when refused. */
+export interface CommandExecutor {
+  execute(auth: SignedAuthorization, ctx: SessionContext): Promise<{ action: AuthorizationBody['action']; counter: number; result: Record<string, unknown> }>;
 }
 
 export class DockService implements DeviceSessionHandlers {
@@ -75,6 +93,9 @@ export class DockService implements DeviceSessionHandlers {
   private commandChain: Promise<unknown> = Promise.resolve();
 
   constructor(options: DockServiceOptions) {
+    if (!options.executor && (!options.replay || !options.commands)) {
+      throw new InvalidOptionsError('dock service: give an executor, or a replay store and command handlers');
+    }
     this.o = options;
   }
 
@@ -149,7 +170,7 @@ export class DockService implements DeviceSessionHandlers {
       keyId: body.keyId,
       receipt: s,
     });
-    if (state === 'accepted') {
+    if (state === 'accepted' && !this.o.source.journalsReceipts) {
       await this.o.journal.append('offload-receipt', { path: body.path, sha256: file.sha256, bytes: body.size, server: body.store, storedAt: body.storedAt });
     }
     return { path: body.path, sha256: body.sha256, state };
@@ -173,9 +194,20 @@ export class DockService implements DeviceSessionHandlers {
       }
       return { driftMs, applied: false, reason: err.reason };
     }
+    const policy = this.o.timeSync ?? {};
+    if (policy.target) {
+      // The attested instant plus the time it took us to get here; the clock guard decides and journals.
+      const reference = Math.round(body.time + (this.o.clock.monotonic() - receivedMono));
+      try {
+        const r = await policy.target(reference);
+        return { driftMs: Math.round(r.driftMs), applied: r.applied, reason: r.applied ? 'applied' : 'within-tolerance' };
+      } catch (err) {
+        if (err instanceof DozorError) return { driftMs: Math.round(receivedAt - body.time), applied: false, reason: 'refused' };
+        throw err;
+      }
+    }
     const driftMs = Math.round(receivedAt - body.time);
     await this.o.journal.append('time-drift', { driftMs, reference: `dock ${body.host} (key ${body.keyId})` });
-    const policy = this.o.timeSync ?? {};
     const tolerance = policy.toleranceMs ?? 1000;
     if (policy.apply === false) return { driftMs, applied: false, reason: 'policy' };
     if (Math.abs(driftMs) <= tolerance && this.o.clockTrusted()) return { driftMs, applied: false, reason: 'within-tolerance' };
@@ -197,11 +229,12 @@ export class DockService implements DeviceSessionHandlers {
   }
 
   private async replayGuard(): Promise<ReplayGuard> {
-    this.guard ??= new ReplayGuard(await this.o.replay.load());
+    this.guard ??= new ReplayGuard(await this.o.replay!.load());
     return this.guard;
   }
 
   private async runCommand(auth: SignedAuthorization, ctx: SessionContext): Promise<Payload<'command-result'>> {
+    if (this.o.executor) return this.o.executor.execute(auth, ctx);
     const guard = await this.replayGuard();
     const before = guard.toJSON();
     const body = verifyAuthorization(auth, {
@@ -212,7 +245,7 @@ export class DockService implements DeviceSessionHandlers {
     });
     try {
       // Durable before acting: a power cut after the action must not let the command run again.
-      await this.o.replay.save(guard.toJSON());
+      await this.o.replay!.save(guard.toJSON());
     } catch (err) {
       this.guard = new ReplayGuard(before);
       throw err;
@@ -224,7 +257,7 @@ export class DockService implements DeviceSessionHandlers {
     }
     const checked: AuthorizationBody = { ...body, params: params.data as Record<string, unknown> };
     if (body.action === 'issue') await this.checkBatteryForIssue(checked);
-    const handler = this.o.commands[body.action];
+    const handler = this.o.commands![body.action];
     if (!handler) throw new ProtocolError('EUNSUPPORTED', `this device does not implement ${body.action}`);
     const result = await handler(checked, { host: ctx.host });
     return { action: body.action, counter: body.counter, result };

@@ -43,6 +43,11 @@ export interface AcceptedReceipt {
  * decision, taken later and guarded by that receipt (R-REC-6, R-CARD-4).
  */
 export interface OffloadSource {
+  /**
+   * True when `acceptReceipt` journals 'offload-receipt' itself (the evidence store does, before
+   * the receipt takes effect); otherwise the dock service journals it.
+   */
+  readonly journalsReceipts?: boolean;
   /** Files not yet covered by a receipt, sorted by path. */
   pending(): Promise<OffloadFile[]>;
   /** A file by path, pending or already receipted; null when unknown. */
