@@ -4,9 +4,9 @@
  * hands each part to its driver.
  *
  * Chip drivers (VEML7700, MAX17048, DS3231, …), the GPIO-level drivers (buttons, IR-cut, …),
- * the card slot and the serial devices live in other modules; they are passed in as
- * `factories`, each receiving exactly the bus, address, pins or serial device the board file
- * names. Parts the board file does not list become "not fitted" stand-ins; a listed part with
+ * the card slot and the serial devices live in other modules; they come in as `factories`
+ * (default: the real drivers, hal/linux/factories.ts), each receiving exactly the bus,
+ * address, pins or serial device the board file names. Parts the board file does not list become "not fitted" stand-ins; a listed part with
  * no factory is an error before any hardware is touched (or, with `allowMissingDrivers`, a
  * stand-in that names the missing driver — for `dozor doctor`).
  */
@@ -57,6 +57,7 @@ import { FirmataButtons } from '../firmata/buttons.ts';
 import { FirmataIndicators } from '../firmata/indicators.ts';
 import { FirmataLdrLight } from '../firmata/ldr-light.ts';
 import { FirmataGpioController } from '../firmata/gpio.ts';
+import { linuxDriverFactories, type OpenByteLink } from './factories.ts';
 
 type Maybe<T> = T | Promise<T>;
 
@@ -102,7 +103,7 @@ export interface LinuxBoardFactories {
   irCut?(ctx: GpioContext & { a: OutputPinSpec; b: OutputPinSpec; pulseMs: number }): Maybe<IrCutFilter>;
   irLight?(ctx: GpioContext & { pin: OutputPinSpec }): Maybe<IrIlluminator>;
   charger?(ctx: GpioContext & { dockPresence: InputPinSpec | null; powerGood: InputPinSpec | null; chargeStatus: readonly [InputPinSpec, InputPinSpec] | null }): Maybe<Charger>;
-  powerPath?(ctx: GpioContext & { select: OutputPinSpec; status: readonly [InputPinSpec, InputPinSpec] | null; gauges: readonly [BatteryGauge, BatteryGauge] }): Maybe<PowerPath>;
+  powerPath?(ctx: GpioContext & { select: OutputPinSpec; present: readonly [InputPinSpec, InputPinSpec]; active: readonly [InputPinSpec, InputPinSpec]; gauges: readonly [BatteryGauge, BatteryGauge] }): Maybe<PowerPath>;
   card?(ctx: GpioContext & { device: string; sealSwitch: InputPinSpec | null; mountPoint: string }): Maybe<CardSlot>;
   gnss?(ctx: SerialContext): Maybe<Gnss>;
   radar?(ctx: SerialContext & { model: 'ops243' }): Maybe<RadarSensor>;
@@ -111,7 +112,14 @@ export interface LinuxBoardFactories {
 
 export interface LinuxBoardOptions {
   clock: Clock;
+  /** The drivers per part; default `linuxDriverFactories()` (hal/linux/factories.ts) with the options below. */
   factories?: LinuxBoardFactories;
+  /** Serial transport for GNSS and radar, for the default factories (hal/linux/serial-link.ts). */
+  openSerial?: OpenByteLink;
+  /** Root of sysfs for the card slot (default "/sys"), for the default factories. */
+  sysfsRoot?: string;
+  /** Mounts table the card slot checks (default "/proc/self/mounts"), for the default factories. */
+  mountsFile?: string;
   /** Use stand-ins naming the missing driver instead of failing (bring-up self-test). */
   allowMissingDrivers?: boolean;
   /** Prefix for the board file's absolute paths (storage mount points): a chroot for tests and staging. */
@@ -221,7 +229,7 @@ function describeI2c(d: I2cDeviceSpec, bus: number): string {
 
 export async function createLinuxBoard(file: BoardFile, options: LinuxBoardOptions): Promise<Board> {
   if (!options?.clock) throw new InvalidOptionsError('createLinuxBoard: clock required');
-  const factories = options.factories ?? {};
+  const factories = options.factories ?? linuxDriverFactories({ openSerial: options.openSerial, sysfsRoot: options.sysfsRoot, mountsFile: options.mountsFile });
   const allowMissing = options.allowMissingDrivers ?? false;
   const missing = requiredFactories(file).filter((n) => !factories[n.factory]);
   if (missing.length && !allowMissing) throw new MissingDriverError(file.name, missing.map((m) => m.what));
@@ -312,7 +320,7 @@ export async function createLinuxBoard(file: BoardFile, options: LinuxBoardOptio
       () => factories.charger!({ ...gctx('charger'), dockPresence: p.dockPresence, powerGood: p.powerGood, chargeStatus: p.chargeStatus }),
       (r) => new AbsentCharger('charger', r),
     );
-    board.powerPath = await gpioPart(!!p.powerPath, 'power path', factories.powerPath, () => factories.powerPath!({ ...gctx('power path'), select: p.powerPath!.select, status: p.powerPath!.status, gauges: board.batteries }), (r) => new AbsentPowerPath('power path', r));
+    board.powerPath = await gpioPart(!!p.powerPath, 'power path', factories.powerPath, () => factories.powerPath!({ ...gctx('power path'), select: p.powerPath!.select, present: p.powerPath!.present, active: p.powerPath!.active, gauges: board.batteries }), (r) => new AbsentPowerPath('power path', r));
 
     // ---- storage, card, cameras ----
     const root = (abs: string) => (options.rootDir ? path.join(options.rootDir, abs) : abs);
