@@ -310,7 +310,6 @@ class TrackedController implements GpioController {
   }
 
   private wrapInput(input: RawInput): DigitalInput {
-    const self = this;
     return {
       get name() {
         return input.name;
@@ -318,15 +317,14 @@ class TrackedController implements GpioController {
       line: input.line,
       changes$: input.changes$,
       read: () => this.track(input.read()),
-      close() {
-        self.unmonitor(input.line);
-        return self.track(input.close());
+      close: () => {
+        this.unmonitor(input.line);
+        return this.track(input.close());
       },
     };
   }
 
   private wrapOutput(output: DigitalOutput): DigitalOutput {
-    const self = this;
     return {
       get name() {
         return output.name;
@@ -336,7 +334,7 @@ class TrackedController implements GpioController {
         return output.value;
       },
       write: (v) => this.track(output.write(v)),
-      close: () => self.track(output.close()),
+      close: () => this.track(output.close()),
     };
   }
 }
