@@ -28,6 +28,9 @@ import { createLinkPair, type SimByteLink } from '../../sim/link.ts';
 import { SeededRandom } from '../../sim/random.ts';
 import { VirtualClock } from '../../sim/virtual-clock.ts';
 import { RtcOscillator } from '../../sim/world/rtc.ts';
+import { SimGnss } from '../../sim/gnss.ts';
+import { SimOps243 } from '../../sim/radar-sensor.ts';
+import { TrafficModel } from '../../sim/traffic.ts';
 import { FakeGpioSysfs, PI_CHIPS, type FakeChipSpec } from './gpio-sysfs.ts';
 import { FakeCameraTools } from './camera/index.ts';
 import { FakeSysfsTree } from '../card/fake-sysfs.ts';
@@ -67,6 +70,13 @@ export interface FakePiOptions {
   startEpochMs?: number;
   /** Leave these I2C parts (by part name) off their bus: unplugged or never fitted. */
   missing?: ReadonlyArray<I2cDeviceSpec['part']>;
+  /**
+   * Put the modules on the far end of the serial links: a GNSS receiver sending NMEA every
+   * second (sim/gnss.ts) and an OPS243 answering its serial API (sim/radar-sensor.ts).
+   */
+  modules?: boolean;
+  /** Serial devices (paths) whose /dev node is missing (a module not plugged in). */
+  absentDevices?: readonly string[];
 }
 
 export async function createFakePi(file: BoardFile, options: FakePiOptions = {}): Promise<FakePi> {
@@ -129,10 +139,27 @@ export async function createFakePi(file: BoardFile, options: FakePiOptions = {})
     }
   }
 
+  // The serial device nodes: /dev/null stands in for a character device.
+  for (const spec of Object.values(file.serial)) {
+    if (!spec || options.absentDevices?.includes(spec.device)) continue;
+    const node = path.join(rootDir, spec.device);
+    fs.mkdirSync(path.dirname(node), { recursive: true });
+    fs.symlinkSync('/dev/null', node);
+  }
+
   const serial = new Map<string, SimByteLink>();
+  const modules: Array<{ close(): Promise<void> }> = [];
   const openSerial = async (ctx: SerialContext): Promise<ByteLink> => {
     const [device, module] = createLinkPair({ name: ctx.serial.device });
     serial.set(ctx.serial.device, module);
+    if (options.modules && ctx.serial.device === file.serial.gnss?.device) {
+      modules.push(new SimGnss({ link: module, clock, random: new SeededRandom(31), latitude: 43.2389, longitude: 76.8897 }));
+    }
+    if (options.modules && ctx.serial.device === file.serial.radar?.device) {
+      const random = new SeededRandom(37);
+      const traffic = new TrafficModel({ random, lanes: [{ lane: 1, direction: 'inbound', flowPerHour: 600, meanSpeedKmh: 60, sdSpeedKmh: 8 }] });
+      modules.push(new SimOps243({ link: module, clock, random, traffic, lane: 1, mountingAngleDeg: 20 }));
+    }
     return device;
   };
 
@@ -166,6 +193,7 @@ export async function createFakePi(file: BoardFile, options: FakePiOptions = {})
       ...extra,
     }),
     dispose: async () => {
+      await Promise.allSettled(modules.map((m) => m.close()));
       sysfs.dispose();
       cameras.dispose();
       await card.cleanup();
