@@ -215,6 +215,18 @@ describe('dozor doctor on a real board (the body camera prototype over fakes of 
     expect(report.rows.filter((r) => r.status === 'fail')).toEqual([]);
   });
 
+  it('a bus that is not there (i2c_arm off) is one failed row, its parts skipped', async () => {
+    const enoent = () => Promise.reject(Object.assign(new Error("ENOENT: no such file or directory, open '/dev/i2c-1'"), { code: 'ENOENT' }));
+    const missingBus = new Proxy({}, { get: (_t, prop) => (prop === 'scan' ? async () => [] : prop === 'close' ? async () => {} : enoent) });
+    const pi = await createFakePi(load('bodycam-pi4-proto-b.yaml'));
+    cleanups.push(() => pi.dispose());
+    const target = createLinuxDoctorTarget({ ...pi.options({ i2cOpen: async () => missingBus as never }), file: pi.file, source: BODYCAM });
+    cleanups.push(() => target.close());
+    const rows = (await pi.clock.runFor(0), await Promise.resolve(target.i2cBuses()).then((buses) => import('./i2c-probe.ts').then((m) => m.probeI2cBus(buses[0]))));
+    expect(rows[0]).toEqual({ id: 'i2c /dev/i2c-1', part: 'I2C /dev/i2c-1', status: 'fail', detail: '/dev/i2c-1: no such I2C bus (enable it: dtparam=i2c_arm=on for bus 1, an i2cN overlay for others)' });
+    expect(rows.slice(1).map((r) => [r.status, r.detail])).toEqual(Array(6).fill(['skip', 'the bus is not there']));
+  });
+
   it('a board that does not open fails one row and still reports the I2C parts', async () => {
     const { target } = await rig({}, async (pi) => {
       pi.sysfs.kernelClaimed.add(pi.gpio(17)); // an overlay holds the record button's line

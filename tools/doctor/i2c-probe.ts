@@ -7,7 +7,7 @@
  * channel when done.
  */
 import { swap16, type I2cBus } from '../../hal/bus/i2c.ts';
-import { DeviceNotRespondingError } from '../../hal/errors.ts';
+import { DeviceNotFoundError, DeviceNotRespondingError } from '../../hal/errors.ts';
 import type { I2cPart } from '../../hal/board-file.ts';
 import { crc8 } from '../../hal/drivers/sht31.ts';
 import { Tca9548a } from '../../hal/drivers/tca9548a.ts';
@@ -59,6 +59,7 @@ async function probe(bus: DoctorI2cBus, reach: I2cBus, p: ExpectedI2cPart): Prom
   try {
     return { ...base, status: 'pass', detail: `answers: ${await PART_PROBES[p.part](reach, p.address)}` };
   } catch (err) {
+    if (err instanceof DeviceNotFoundError) throw err; // the bus itself
     if (err instanceof DeviceNotRespondingError) {
       // A MAX17048 runs from its cell: no pack in the slot, no ACK — not a fault of the board.
       if (p.part === 'max17048') return { ...base, status: 'skip', detail: `no answer at ${hex(p.address)}: no pack in the slot? (the gauge runs from its cell)` };
@@ -71,6 +72,19 @@ async function probe(bus: DoctorI2cBus, reach: I2cBus, p: ExpectedI2cPart): Prom
 
 /** Probes the parts of one bus (direct ones first, then through each multiplexer), then scans for strangers. */
 export async function probeI2cBus(bus: DoctorI2cBus): Promise<CheckResult[]> {
+  try {
+    return await probeParts(bus);
+  } catch (err) {
+    // A bus that is not there at all (overlay off, i2c-dev not loaded) is one failure, not one per part.
+    if (!(err instanceof DeviceNotFoundError)) throw err;
+    return [
+      { id: `i2c ${bus.id}`, part: `I2C ${bus.id}`, status: 'fail', detail: err.message },
+      ...bus.parts.map((p): CheckResult => ({ id: rowId(bus, p), part: `I2C ${bus.id}: ${describePart(p)}`, status: 'skip', detail: 'the bus is not there' })),
+    ];
+  }
+}
+
+async function probeParts(bus: DoctorI2cBus): Promise<CheckResult[]> {
   const rows: CheckResult[] = [];
   const direct = bus.parts.filter((p) => !p.mux);
   for (const p of direct) rows.push(await probe(bus, bus.bus, p));
