@@ -16,6 +16,7 @@ import { main } from '../cli.ts';
 import { doctorCommand, type DoctorCliDeps } from '../cli/doctor.ts';
 import { createLinuxDoctorTarget } from './linux-target.ts';
 import { runDoctor } from './engine.ts';
+import { probeI2cBus } from './i2c-probe.ts';
 import type { CheckResult, DoctorTarget } from './target.ts';
 
 const boardsDir = path.resolve(import.meta.dirname, '../../boards');
@@ -217,12 +218,14 @@ describe('dozor doctor on a real board (the body camera prototype over fakes of 
 
   it('a bus that is not there (i2c_arm off) is one failed row, its parts skipped', async () => {
     const enoent = () => Promise.reject(Object.assign(new Error("ENOENT: no such file or directory, open '/dev/i2c-1'"), { code: 'ENOENT' }));
-    const missingBus = new Proxy({}, { get: (_t, prop) => (prop === 'scan' ? async () => [] : prop === 'close' ? async () => {} : enoent) });
+    // i2c-bus opens /dev/i2c-N lazily: every transfer fails with ENOENT, its scan() finds nothing.
+    const missingBus = new Proxy({}, { get: (_t, prop) => (prop === 'then' ? undefined : prop === 'scan' ? async () => [] : prop === 'close' ? async () => {} : enoent) });
     const pi = await createFakePi(load('bodycam-pi4-proto-b.yaml'));
     cleanups.push(() => pi.dispose());
     const target = createLinuxDoctorTarget({ ...pi.options({ i2cOpen: async () => missingBus as never }), file: pi.file, source: BODYCAM });
     cleanups.push(() => target.close());
-    const rows = (await pi.clock.runFor(0), await Promise.resolve(target.i2cBuses()).then((buses) => import('./i2c-probe.ts').then((m) => m.probeI2cBus(buses[0]))));
+    const [bus] = await target.i2cBuses();
+    const rows = await probeI2cBus(bus);
     expect(rows[0]).toEqual({ id: 'i2c /dev/i2c-1', part: 'I2C /dev/i2c-1', status: 'fail', detail: '/dev/i2c-1: no such I2C bus (enable it: dtparam=i2c_arm=on for bus 1, an i2cN overlay for others)' });
     expect(rows.slice(1).map((r) => [r.status, r.detail])).toEqual(Array(6).fill(['skip', 'the bus is not there']));
   });
