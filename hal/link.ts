@@ -8,7 +8,10 @@ import type { Device } from './device.ts';
 export interface ByteLink extends Device {
   /** Bytes as they arrive; completes when the link closes, errors when it fails. */
   readonly data$: Observable<Uint8Array>;
-  /** Writes all bytes or rejects (`DeviceClosedError` after close, `BusError` on I/O failure). */
+  /**
+   * Writes all bytes or rejects (`DeviceClosedError` after close, `BusError` on I/O failure).
+   * The link may use `data` only until the promise settles; the caller may then reuse the buffer.
+   */
   write(data: Uint8Array): Promise<void>;
   /** True while the link can carry data (a TCP peer connected, a port open). */
   readonly isOpen: boolean;

@@ -10,6 +10,7 @@ import { registerCardCommands } from './cli/card.ts';
 import { registerJournalCommands } from './cli/journal.ts';
 import { registerCentreCommands } from './cli/centre.ts';
 import { registerFlashCommands } from './cli/flash.ts';
+import { registerDockCommands } from './cli/dock.ts';
 import { registerDoctorCommands } from './cli/doctor.ts';
 
 export function buildProgram(): Command {
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerJournalCommands(program);
   registerCentreCommands(program);
   registerFlashCommands(program);
+  registerDockCommands(program);
   registerDoctorCommands(program);
   for (const cmd of allCommands(program)) cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;

@@ -17,13 +17,8 @@ import { check } from '../../hal/device.ts';
 import { DeviceClosedError, InvalidOptionsError } from '../../hal/errors.ts';
 import { isValidStoragePath, type AppendFile, type Storage } from '../../hal/storage.ts';
 import type { Clock, TimerHandle } from '../../hal/clock.ts';
-import {
-  decodeAuthorizationBody,
-  verifyAuthorization,
-  type ReplayGuard,
-  type SignedAuthorization,
-  type TrustedKey,
-} from '../../protocol/authorization.ts';
+import { decodeAuthorizationBody, type SignedAuthorization } from '../../protocol/authorization.ts';
+import type { AuthorizationGate } from '../auth/authorization-gate.ts';
 import { toHex, type Ed25519PrivateKey } from '../../protocol/crypto.ts';
 import { SECURITY_RELEVANT, type EntryData, type EntryType, type JournalWriter } from './entries.ts';
 import { JournalCorrectionError, JournalEntryError, JournalStorageError } from './errors.ts';
@@ -56,11 +51,9 @@ export const DEFAULT_CHECKPOINT_INTERVAL_MS = 5 * 60_000;
 export const DEFAULT_MAX_FILE_BYTES = 8 * 1024 * 1024;
 
 /** Who may authorise corrections on this device (R-LOG-5): provisioned keys and the persisted replay guard. */
+/** Who may correct the journal: the device's authorisation gate (one replay-counter store per device). */
 export interface CorrectionAuthority {
-  trusted: readonly TrustedKey[];
-  replay: ReplayGuard;
-  /** Device wall time when the clock is trusted (enables the authorisation's notAfter check). */
-  trustedNow?: () => number | undefined;
+  gate: AuthorizationGate;
 }
 
 export interface OpenJournalOptions {
@@ -190,8 +183,8 @@ export class Journal implements JournalWriter {
     this.checkpointEvery = check.int(o.checkpointEveryRecords ?? DEFAULT_CHECKPOINT_EVERY_RECORDS, 'journal: checkpointEveryRecords', 1, 1_000_000);
     this.checkpointIntervalMs = check.number(o.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS, 'journal: checkpointIntervalMs', 1);
     this.maxFileBytes = check.int(o.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, 'journal: maxFileBytes', 4096, 2 ** 31);
-    if (o.corrections && (!Array.isArray(o.corrections.trusted) || typeof o.corrections.replay?.accepts !== 'function')) {
-      throw new InvalidOptionsError('journal: corrections needs trusted keys and a replay guard');
+    if (o.corrections && typeof o.corrections.gate?.authorize !== 'function') {
+      throw new InvalidOptionsError('journal: corrections needs the device authorisation gate');
     }
     if (o.onError !== undefined && typeof o.onError !== 'function') throw new InvalidOptionsError('journal: onError must be a function');
     this.storage = o.storage;
@@ -281,13 +274,8 @@ export class Journal implements JournalWriter {
     if (target === FILE_HEADER || target === CHECKPOINT) throw new JournalCorrectionError(`seq ${corrects} is a ${target} record, not an entry`);
     this.assertWritable();
     // Only now consume the authorisation's counter: a refused reference leaves it usable.
-    const body = verifyAuthorization(authorization, {
-      device: this.device,
-      trusted: this.authority.trusted,
-      replay: this.authority.replay,
-      action: 'journal-correction',
-      trustedNow: this.authority.trustedNow?.(),
-    });
+    const body = await this.authority.gate.authorize(authorization, 'journal-correction');
+    this.assertWritable();
     const data = {
       corrects,
       note,

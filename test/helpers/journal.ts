@@ -9,7 +9,8 @@ import { VirtualClock } from '../../sim/virtual-clock.ts';
 import { StorageError } from '../../hal/errors.ts';
 import type { AppendFile, FileInfo, SpaceInfo, Storage } from '../../hal/storage.ts';
 import { Ed25519PrivateKey, deriveTestSeed, keyIdOf } from '../../protocol/crypto.ts';
-import { ReplayGuard, signAuthorization, type SignedAuthorization, type TrustedKey } from '../../protocol/authorization.ts';
+import { ReplayGuard, signAuthorization, verifyAuthorization, type SignedAuthorization, type TrustedKey } from '../../protocol/authorization.ts';
+import type { AuthorizationGate } from '../../firmware/auth/authorization-gate.ts';
 import { openJournal, type Journal, type OpenJournalOptions } from '../../firmware/journal/journal.ts';
 import type { JournalFileInput } from '../../firmware/journal/reader.ts';
 
@@ -44,7 +45,12 @@ export function makeWorld(seed = 1): World {
 }
 
 export function journalOptions(w: World, storage: Storage = w.storage, extra: Partial<OpenJournalOptions> = {}): OpenJournalOptions {
-  return { storage, clock: w.clock, deviceKey, device: DEVICE, corrections: { trusted, replay: w.replay }, ...extra };
+  return { storage, clock: w.clock, deviceKey, device: DEVICE, corrections: { gate: memoryGate(w.replay) }, ...extra };
+}
+
+/** The device gate without persistence: verifies fully and keeps the counters in `replay`. */
+export function memoryGate(replay: ReplayGuard): AuthorizationGate {
+  return { authorize: async (auth, action) => verifyAuthorization(auth, { device: DEVICE, trusted, replay, action }) };
 }
 
 export function correctionAuth(corrects: number, note: string, counter: number, key = responsibleKey, signer = 'Сериков А.Б.', device = DEVICE): SignedAuthorization {
