@@ -4,13 +4,14 @@
  * board files.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { parseBoardFile, type BoardFile } from '../board-file.ts';
 import type { Board } from '../board.ts';
 import type { ButtonEvent } from '../buttons.ts';
-import { InvalidOptionsError } from '../errors.ts';
+import { DeviceNotFoundError, InvalidOptionsError } from '../errors.ts';
 import { drive } from '../../sim/drive.ts';
 import { createFakePi, type FakePi } from '../../test/fakes/fake-pi.ts';
 import { REAL_CARDS } from '../../test/fixtures/real-sd-cids.ts';
@@ -31,6 +32,9 @@ import { NmeaGnss } from '../drivers/nmea-gnss.ts';
 import { Ops243Radar } from '../drivers/ops243.ts';
 import { nmeaSentence } from '../drivers/nmea.ts';
 import { SysfsCardSlot } from './sysfs-card-slot.ts';
+import { SerialLink } from './serial-link.ts';
+import { VirtualClock } from '../../sim/virtual-clock.ts';
+import { openPtyPair } from '../../test/pty-pair.ts';
 
 const boardsDir = path.resolve(import.meta.dirname, '../../boards');
 const loadBoard = (name: string): BoardFile => parseBoardFile(fs.readFileSync(path.join(boardsDir, name), 'utf8'), name);
@@ -165,7 +169,7 @@ describe('createLinuxBoard with the default drivers', () => {
 
   it('names the parts that still lack a driver: without a serial transport, GNSS and the dock port', async () => {
     const pi = await fakePi(loadBoard('bodycam-pi4-proto-b.yaml'));
-    const err = await createLinuxBoard(pi.file, pi.options({ openSerial: undefined })).catch((e: unknown) => e);
+    const err = await createLinuxBoard(pi.file, pi.options({ openSerial: null })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MissingDriverError);
     expect((err as MissingDriverError).missing).toEqual(['GNSS (/dev/serial0)', 'dock port (/dev/ttyGS0)']);
     expect(pi.sysfs.writes).toEqual([]);
@@ -187,8 +191,41 @@ describe('createLinuxBoard with the default drivers', () => {
   it('validates its own options', () => {
     expect(() => linuxDriverFactories(null as never)).toThrow(InvalidOptionsError);
     expect(() => linuxDriverFactories({ openSerial: 'yes' as never })).toThrow(InvalidOptionsError);
-    expect(Object.keys(linuxDriverFactories())).not.toContain('gnss');
-    expect(Object.keys(linuxDriverFactories({ openSerial: async () => ({}) as never }))).toEqual(expect.arrayContaining(['gnss', 'radar']));
+    expect(Object.keys(linuxDriverFactories({ openSerial: null }))).not.toContain('gnss');
+    expect(Object.keys(linuxDriverFactories())).toEqual(expect.arrayContaining(['gnss', 'radar']));
+  });
+
+  it('by default opens the serial port itself: NMEA written into a pty reaches the GNSS driver', async () => {
+    const pty = await openPtyPair();
+    cleanups.push(() => pty.close());
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'dozor-serial-board-'));
+    cleanups.push(() => fs.rmSync(root, { recursive: true, force: true }));
+    const file = parseBoardFile(
+      ['name: serial-only', 'variant: bodycam', 'platform: raspberry-pi', `serial: { gnss: { device: ${pty.a}, baud: 9600 } }`, 'storage: { internal: /int, card: /card }'].join('\n'),
+      'serial-only.yaml',
+    );
+    const board = await createLinuxBoard(file, { clock: new VirtualClock({ startEpochMs: 0 }), rootDir: root, allowMissingDrivers: true });
+    cleanups.push(() => board.close());
+    expect(board.gnss).toBeInstanceOf(NmeaGnss);
+    const fix = firstValueFrom(board.gnss!.fixes$);
+    const far = await SerialLink.open({ path: pty.b, baudRate: 9600 });
+    cleanups.push(() => far.close());
+    const nmea = [nmeaSentence('GPGGA,123519,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,'), nmeaSentence('GPRMC,123519,A,4807.038,N,01131.000,E,022.4,084.4,230394,003.1,W')];
+    await far.write(new TextEncoder().encode(nmea.map((l) => `${l}\r\n`).join('')));
+    expect(await fix).toMatchObject({ valid: true, latitude: expect.closeTo(48.1173, 4) });
+  });
+
+  it('bring-up: with isolateFailures a serial module that is not there is a failing stand-in, the rest opens', async () => {
+    const pi = await fakePi(loadBoard('radar-pi5-proto-a.yaml'));
+    const unplugged = async () => {
+      throw new DeviceNotFoundError('/dev/ttyACM0', 'no such serial device');
+    };
+    await expect(createLinuxBoard(pi.file, pi.options({ openSerial: unplugged }))).rejects.toBeInstanceOf(DeviceNotFoundError);
+    const board = await open(pi, { openSerial: unplugged, isolateFailures: true });
+    expect(isAbsent(board.radar)).toBe(true);
+    expect(board.radar).toMatchObject({ failed: true, reason: 'failed to open: /dev/ttyACM0: no such serial device' });
+    await expect(board.radar!.configure({ directions: 'both', minSpeedKmh: 0 })).rejects.toBeInstanceOf(DeviceNotFoundError);
+    expect(board.light).toBeInstanceOf(Bh1750);
   });
 
   it('gives a camera GOP a continuous pts from the fake rpicam-vid (smoke test of the default camera)', async () => {

@@ -8,9 +8,8 @@
  * polarity) with `InvalidOptionsError` before any line is claimed; buttons with different
  * polarity or debounce open one driver per group behind a single `Buttons`.
  *
- * Serial parts (GNSS, radar) need a `ByteLink` over the serial device. That link comes from the
- * serial transport (hal/linux/serial-link.ts, built with the dock protocol), so it is passed in
- * as `openSerial`; without it the board has no GNSS/radar factory and says so.
+ * Serial parts (GNSS, radar) get a `ByteLink` over the serial device from `openSerial`: by
+ * default the serial port itself (hal/linux/serial-link.ts); tests hand in in-memory links.
  */
 import { merge, type Observable } from 'rxjs';
 import { DeviceBase } from '../device.ts';
@@ -39,9 +38,16 @@ import type { GpioContext, LinuxBoardFactories, SerialContext } from './board.ts
 /** Opens the serial device a board file names as a byte link (serialport underneath). */
 export type OpenByteLink = (ctx: SerialContext) => Promise<ByteLink>;
 
+/** The serial transport of a real board: the device the board file names, at its baud rate (serialport). */
+export const openSerialLink: OpenByteLink = async (ctx) => {
+  // Loaded when a serial part is opened: boards without one never load serialport.
+  const { SerialLink } = await import('./serial-link.ts');
+  return SerialLink.open({ path: ctx.serial.device, baudRate: ctx.serial.baud, name: `${ctx.name} (${ctx.serial.device})` });
+};
+
 export interface LinuxDriverFactoriesOptions {
-  /** Serial transport for GNSS and radar; without it those parts have no factory. */
-  openSerial?: OpenByteLink;
+  /** Serial transport for GNSS and radar (default: `openSerialLink`, the real serial port); null leaves them without a factory. */
+  openSerial?: OpenByteLink | null;
   /** Root of sysfs for the card slot (default "/sys"; tests point it at a fake tree). */
   sysfsRoot?: string;
   /** The mounts table the card slot checks (default "/proc/self/mounts"). */
@@ -62,8 +68,8 @@ function samePolarity(what: string, pins: ReadonlyArray<readonly [string, { acti
 
 export function linuxDriverFactories(options: LinuxDriverFactoriesOptions = {}): LinuxBoardFactories {
   if (options === null || typeof options !== 'object') throw new InvalidOptionsError('Linux driver factories: options object required');
-  const { openSerial } = options;
-  if (openSerial !== undefined && typeof openSerial !== 'function') throw new InvalidOptionsError('Linux driver factories: openSerial must be a function');
+  const openSerial = options.openSerial === undefined ? openSerialLink : options.openSerial;
+  if (openSerial !== null && typeof openSerial !== 'function') throw new InvalidOptionsError('Linux driver factories: openSerial must be a function or null');
 
   const factories: LinuxBoardFactories = {
     mux: (ctx) => new Tca9548a({ bus: ctx.bus, address: ctx.address, name: ctx.name }),

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseBoardFile, type BoardFile } from '../../hal/board-file.ts';
 import type { Board } from '../../hal/board.ts';
 import type { VirtualClock } from '../../sim/virtual-clock.ts';
+import { drive } from '../../sim/drive.ts';
 import { createFakePi, type FakePi, type FakePiOptions } from '../../test/fakes/fake-pi.ts';
 import { CameraPacer } from '../../test/fakes/camera/paced.ts';
 import { REAL_CARDS } from '../../test/fixtures/real-sd-cids.ts';
@@ -230,12 +231,29 @@ describe('dozor doctor on a real board (the body camera prototype over fakes of 
     expect(rows.slice(1).map((r) => [r.status, r.detail])).toEqual(Array(6).fill(['skip', 'the bus is not there']));
   });
 
-  it('a board that does not open fails one row and still reports the I2C parts', async () => {
-    const { target } = await rig({}, async (pi) => {
+  it('a part whose line an overlay holds fails its own row; the rest of the board is still checked', async () => {
+    const { target } = await rig({}, (pi) => {
       pi.sysfs.kernelClaimed.add(pi.gpio(17)); // an overlay holds the record button's line
     });
     const report = await runDoctor(target);
-    expect(row(report.rows, 'board')).toMatchObject({ status: 'fail', detail: "does not open: GPIO 17 (sysfs gpio529 on pinctrl-bcm2711): line is in use (a device-tree overlay or another process holds it)" });
+    expect(row(report.rows, 'board').status).toBe('pass');
+    expect(row(report.rows, 'buttons')).toEqual({
+      id: 'buttons',
+      part: 'buttons at rest',
+      status: 'fail',
+      detail: 'failed to open: GPIO 17 (sysfs gpio529 on pinctrl-bcm2711): line is in use (a device-tree overlay or another process holds it)',
+    });
+    expect(row(report.rows, 'light').status).toBe('pass');
+    expect(report.summary.fail).toBe(1);
+  });
+
+  it('a board whose GPIO cannot be had fails one row and still reports the I2C parts', async () => {
+    const pi = await createFakePi(load('bodycam-pi4-proto-b.yaml'));
+    cleanups.push(() => pi.dispose());
+    const target = createLinuxDoctorTarget({ ...pi.options({ sysfsGpioRoot: '/nonexistent/gpio', env: { PATH: '/nonexistent' } }), file: pi.file, source: BODYCAM, run: (w) => drive(pi.clock, w) });
+    cleanups.push(() => target.close());
+    const report = await runDoctor(target);
+    expect(row(report.rows, 'board')).toMatchObject({ status: 'fail', detail: expect.stringMatching(/^does not open: GPIO: /) });
     expect(row(report.rows, 'i2c /dev/i2c-1 0x10').status).toBe('pass');
     expect(report.rows.some((r) => r.id === 'light')).toBe(false);
   });

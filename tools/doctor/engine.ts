@@ -19,10 +19,14 @@ import type { CheckResult, CheckStatus, DoctorOptions, DoctorReport, DoctorTarge
 
 const DEFAULT_VIDEO: VideoOptions = { width: 640, height: 480, fps: 15, bitrate: 1_000_000, keyframeInterval: 15 };
 
-/** A part that is a stand-in for one the board does not have (hal/linux/absent.ts marks them). */
-function absentReason(device: unknown): string | null {
-  const d = device as { absent?: unknown; reason?: unknown } | null;
-  return d && d.absent === true && typeof d.reason === 'string' ? d.reason : null;
+/**
+ * A stand-in for a part the board does not have, or whose driver failed to open
+ * (hal/linux/absent.ts marks them): skipped with its reason, or failed with its error.
+ */
+function standIn(device: unknown): { status: CheckStatus; detail: string } | null {
+  const d = device as { absent?: unknown; reason?: unknown; failed?: unknown } | null;
+  if (!d || d.absent !== true || typeof d.reason !== 'string') return null;
+  return { status: d.failed === true ? 'fail' : 'skip', detail: d.reason };
 }
 
 function message(err: unknown): string {
@@ -83,10 +87,7 @@ export async function runDoctor(target: DoctorTarget, options: DoctorOptions = {
     const b = board;
     /** A sensor read with a timeout; stand-ins for parts not fitted are skipped with their reason. */
     const read = <T>(device: unknown, name: string, work: () => Promise<T>): Promise<T> => run(within(clock, sensorMs, name, work()));
-    const skipIfAbsent = (device: unknown): { status: CheckStatus; detail: string } | null => {
-      const reason = absentReason(device);
-      return reason ? { status: 'skip', detail: reason } : null;
-    };
+    const skipIfAbsent = standIn;
 
     await check('light', 'light sensor', async () => {
       const skip = skipIfAbsent(b.light);
@@ -197,6 +198,8 @@ export async function runDoctor(target: DoctorTarget, options: DoctorOptions = {
     await check('gnss', 'GNSS', async () => {
       const gnss = b.gnss;
       if (!gnss) return { status: 'skip', detail: 'no GNSS on this board (or no serial driver in this build)' };
+      const skip = skipIfAbsent(gnss);
+      if (skip) return skip;
       const before = gnss.stats();
       let valid: boolean | null = null;
       const sub = gnss.fixes$.subscribe((f) => (valid = f.valid));
@@ -219,6 +222,8 @@ export async function runDoctor(target: DoctorTarget, options: DoctorOptions = {
     await check('radar', 'radar', async () => {
       const radar = b.radar;
       if (!radar) return { status: 'skip', detail: 'no radar on this board (or no serial driver in this build)' };
+      const skip = skipIfAbsent(radar);
+      if (skip) return skip;
       await read(radar, radar.name, () => radar.configure({ directions: 'both', minSpeedKmh: 0 }));
       return { status: 'pass', detail: 'answered the configuration and its unit query (km/h)' };
     });

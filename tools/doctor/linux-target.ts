@@ -71,7 +71,9 @@ export function createLinuxDoctorTarget(options: LinuxDoctorTargetOptions): Doct
     async openBoard(): Promise<Board> {
       // The probes are done: give the buses back before the board's drivers take them.
       await Promise.allSettled(buses.splice(0).map((b) => b.close()));
-      board = await createLinuxBoard(file, { ...boardOptions, allowMissingDrivers: true });
+      // Every part that can be had is checked: a missing driver or a part that fails to open
+      // becomes a stand-in whose row says why.
+      board = await createLinuxBoard(file, { ...boardOptions, allowMissingDrivers: true, isolateFailures: true });
       return board;
     },
 
