@@ -1,4 +1,7 @@
 /**
+ * (Run by linux-gpio-sysfs.test.ts, linux-gpiod.test.ts and linux-gpiod-drivers.test.ts: split so
+ * the slow tool-spawning libgpiod runs go to separate workers.)
+ *
  * simdev's GPIO contract suites against the real Linux GPIO backends: the controller contract
  * itself, then every GPIO-level driver (buttons, indicators, IR-cut H-bridge, IR illuminator,
  * charger, power path) on top of
@@ -33,7 +36,8 @@ const NAMES: Record<RigKind, string> = {
   'gpiod-v2': 'libgpiod v2 tools (fake kernel)',
 };
 
-for (const kind of ['sysfs', 'gpiod-v1', 'gpiod-v2'] as const) {
+/** The GpioController contract on one Linux backend. */
+export function describeLinuxControllerContract(kind: RigKind): void {
   describeGpioContract(`Linux ${NAMES[kind]}`, async () => {
     const rig = await openRig(kind);
     return {
@@ -54,9 +58,8 @@ for (const kind of ['sysfs', 'gpiod-v1', 'gpiod-v2'] as const) {
   });
 }
 
-// The drivers on sysfs and on the current libgpiod generation (v1 differs only in tool syntax,
-// which the controller contract above covers).
-for (const kind of ['sysfs', 'gpiod-v2'] as const) {
+/** Every GPIO-level driver's contract on one Linux backend. */
+export function describeLinuxDriverContracts(kind: RigKind): void {
   const on = `on Linux ${NAMES[kind]}`;
 
   describeButtonsContract(`GpioButtons ${on}`, async (options) => {
