@@ -42,10 +42,14 @@ describe('board files', () => {
     expect(b.pins.buttons.record).toEqual({ line: 17, activeLow: true, debounceMs: 20, pull: 'up' });
     expect(b.pins.leds.red).toEqual({ line: 16, activeLow: false });
     expect(b.pins.irCut).toEqual({ a: { line: 23, activeLow: false }, b: { line: 24, activeLow: false }, pulseMs: 100 });
-    // Two gauges on two buses, each with its slot.
-    const gauges = b.i2c.flatMap((bus) => bus.devices.filter((d) => d.part === 'max17048').map((d) => [bus.bus, d.slot]));
-    expect(gauges).toEqual([[1, 0], [3, 1]]);
-    expect(b.i2c[1].pins).toEqual([4, 5]);
+    // Two gauges behind the multiplexer, each on its channel with its slot.
+    const gauges = b.i2c.flatMap((bus) => bus.devices.filter((d) => d.part === 'max17048').map((d) => [bus.bus, d.mux?.channel, d.slot]));
+    expect(gauges).toEqual([[1, 0, 0], [1, 1, 1]]);
+    expect(b.pins.powerPath).toEqual({
+      select: { line: 11, activeLow: false },
+      present: [4, 5].map((line) => ({ line, activeLow: true, debounceMs: 0, pull: 'up' })),
+      active: [18, 19].map((line) => ({ line, activeLow: true, debounceMs: 0, pull: 'up' })),
+    });
     expect(b.card).toEqual({ device: 'mmcblk0' });
     expect(b.camera?.video).toEqual({ width: 1920, height: 1080, fps: 30, bitrate: 8_000_000, keyframeInterval: 30 });
   });
@@ -216,7 +220,24 @@ describe('board files', () => {
     const b = load('bodycam-pi4-proto-b.yaml');
     const again = parseBoardFile(stringify(toRaw(b)), 'again.yaml');
     expect(again).toEqual(b);
-    expect(listPins(b).map((p) => p.line).sort((x, y) => x - y)).toEqual([6, 7, 8, 9, 10, 11, 12, 13, 16, 17, 20, 21, 22, 23, 24, 25, 26, 27]);
+    expect(listPins(b).map((p) => p.line).sort((x, y) => x - y)).toEqual([4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27]);
+  });
+
+  it('R-PWR-1: the power path needs its pack-present and pack-active pins; the phase-1 name status still reads as active', () => {
+    const pin = (line: number) => ({ line, activeLow: true, pull: 'up' });
+    const raw = minimal();
+    (raw.pins as Record<string, unknown>).powerPath = { select: 11 };
+    expect(issuesOf(raw)).toEqual([
+      { path: 'pins.powerPath.present', message: 'required: the pack-present contacts in the battery bays (two inputs: slot A, slot B); the power-path driver reads them' },
+      { path: 'pins.powerPath.active', message: "required: the controller's per-pack status pins (low while that pack feeds the device) (two inputs: slot A, slot B); the power-path driver reads them" },
+    ]);
+    (raw.pins as Record<string, unknown>).powerPath = { select: 11, present: [pin(4), pin(5)], status: [pin(18), pin(19)] };
+    const b = validateBoardFile(raw);
+    expect(b.pins.powerPath?.active.map((p) => p.line)).toEqual([18, 19]);
+    (raw.pins as Record<string, unknown>).powerPath = { select: 11, present: [pin(4), pin(5)], status: [pin(18), pin(19)], active: [pin(20), pin(21)] };
+    expect(issuesOf(raw)).toEqual([{ path: 'pins.powerPath.status', message: 'is the old name of pins.powerPath.active; give only one of them' }]);
+    (raw.pins as Record<string, unknown>).powerPath = { select: 11, present: [pin(4), pin(16)], active: [pin(18)] };
+    expect(issuesOf(raw)).toEqual([{ path: 'pins.powerPath.active', message: 'must list exactly two entries (slot A, slot B), got 1' }]);
   });
 });
 

@@ -48,8 +48,12 @@ export interface PinsSpec {
   powerGood: InputPinSpec | null;
   /** Charger status per battery slot (slot A, slot B). */
   chargeStatus: [InputPinSpec, InputPinSpec] | null;
-  /** Power-path controller: preferred-pack select output and per-slot "this pack feeds" status. */
-  powerPath: { select: OutputPinSpec; status: [InputPinSpec, InputPinSpec] | null } | null;
+  /**
+   * Power-path controller (dual ideal-diode / priority OR, LTC4415-class): the preferred-pack
+   * select output, per slot the pack-present contact in the battery bay, and per slot the
+   * controller's "this pack feeds the rail" status pin (LTC4415 STAT1/STAT2).
+   */
+  powerPath: { select: OutputPinSpec; present: [InputPinSpec, InputPinSpec]; active: [InputPinSpec, InputPinSpec] } | null;
 }
 
 export type I2cPart = 'veml7700' | 'bh1750' | 'max17048' | 'tca9548a' | 'ds3231' | 'sht31';
@@ -427,12 +431,22 @@ function readPins(r: Reader, raw: unknown, range: LineRange): PinsSpec {
     }
   }
   if (o.powerPath !== undefined) {
-    const p = r.object(o.powerPath, 'pins.powerPath', ['select', 'status']);
+    // `status` is the phase-1 name of `active` (board files written before the present pins existed).
+    const p = r.object(o.powerPath, 'pins.powerPath', ['select', 'present', 'active', 'status']);
     if (p) {
-      pins.powerPath = {
-        select: output(p.select, 'pins.powerPath.select'),
-        status: p.status === undefined ? null : readPair(r, p.status, 'pins.powerPath.status', input),
+      const select = output(p.select, 'pins.powerPath.select');
+      if (p.active !== undefined && p.status !== undefined) r.fail('pins.powerPath.status', 'is the old name of pins.powerPath.active; give only one of them');
+      const activeKey = p.active === undefined && p.status !== undefined ? 'status' : 'active';
+      const need = (key: string, what: string) => {
+        if (p[key] === undefined) {
+          r.fail(`pins.powerPath.${key}`, `required: ${what} (two inputs: slot A, slot B); the power-path driver reads them`);
+          return null;
+        }
+        return readPair(r, p[key], `pins.powerPath.${key}`, input);
       };
+      const present = need('present', 'the pack-present contacts in the battery bays');
+      const active = need(activeKey, "the controller's per-pack status pins (low while that pack feeds the device)");
+      if (present && active) pins.powerPath = { select, present, active };
     }
   }
   return pins;
@@ -612,7 +626,8 @@ export function listPins(file: BoardFile): Array<{ path: string; line: number; d
   input('pins.powerGood', p.powerGood);
   p.chargeStatus?.forEach((s, i) => input(`pins.chargeStatus[${i}]`, s));
   output('pins.powerPath.select', p.powerPath?.select);
-  p.powerPath?.status?.forEach((s, i) => input(`pins.powerPath.status[${i}]`, s));
+  p.powerPath?.present.forEach((s, i) => input(`pins.powerPath.present[${i}]`, s));
+  p.powerPath?.active.forEach((s, i) => input(`pins.powerPath.active[${i}]`, s));
   return out;
 }
 

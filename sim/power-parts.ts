@@ -14,10 +14,16 @@ import type { SlotIndex } from '../hal/battery.ts';
 import type { Level } from '../hal/bus/gpio.ts';
 import type { SimGpioController } from './gpio.ts';
 
+/**
+ * The world side of a GPIO controller these parts need: `SimGpioController`, or a test rig that
+ * plays the wires of a real backend's fake kernel (test/fakes/gpio-rig.ts).
+ */
+export type PinWorld = Pick<SimGpioController, 'pull' | 'drive' | 'release' | 'watch'>;
+
 /** Drives an open-drain / contact signal: asserted pulls to the active level, otherwise the pull resistor wins. */
 class Signal {
   constructor(
-    private readonly gpio: SimGpioController,
+    private readonly gpio: PinWorld,
     readonly line: number,
     private readonly activeLow: boolean,
   ) {
@@ -31,7 +37,7 @@ class Signal {
 }
 
 export interface SimIdealDiodeOrOptions {
-  gpio: SimGpioController;
+  gpio: PinWorld;
   lines: { select: number; present: readonly [number, number]; active: readonly [number, number] };
   activeLow?: { select?: boolean; present?: boolean; active?: boolean };
   /** Packs in their slots at start (default both). */
@@ -131,7 +137,7 @@ export class SimIdealDiodeOr {
 }
 
 export interface SimChargerPinsOptions {
-  gpio: SimGpioController;
+  gpio: PinWorld;
   lines: { dock: number; powerGood: number; charging: readonly [number, number] };
   activeLow?: { dock?: boolean; powerGood?: boolean; charging?: boolean };
   /** Contact bounce of the dock contact when the device is dropped in or lifted out (ms, default 8). */

@@ -11,6 +11,7 @@ import { registerJournalCommands } from './cli/journal.ts';
 import { registerCentreCommands } from './cli/centre.ts';
 import { registerFlashCommands } from './cli/flash.ts';
 import { registerDockCommands } from './cli/dock.ts';
+import { registerDoctorCommands } from './cli/doctor.ts';
 
 export function buildProgram(): Command {
   const program = new Command('dozor')
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerCentreCommands(program);
   registerFlashCommands(program);
   registerDockCommands(program);
+  registerDoctorCommands(program);
   for (const cmd of allCommands(program)) cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;
 }

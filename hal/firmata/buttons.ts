@@ -34,6 +34,8 @@ interface ButtonLine {
   activeLow: boolean;
   debouncer: Debouncer | null;
   debounceMs: number;
+  /** The newest raw report before the baseline was taken. */
+  early: number | null;
   listener: (value: number) => void;
 }
 
@@ -74,41 +76,64 @@ export class FirmataButtons extends DeviceBase implements Buttons {
       claimed.forEach((p) => this.board.release(p));
       throw err;
     }
-    for (const [button, spec] of specs) this.setUp(button, spec);
+    // Every pin is an input (with its pull-up) before any reporting starts: StandardFirmata
+    // reports whole ports, and a pin of the port not yet configured would read as 0 in the
+    // first report, which is every button's baseline (an active-low button would start pressed).
+    for (const [, spec] of specs) this.configure(spec);
+    for (const [button, spec] of specs) this.listen(button, spec);
+    // A report already on its way (other pins of the port being set up) still shows these pins
+    // as they were: take the baseline once the board has answered everything sent so far.
+    this.syncing = this.board.afterPending(() => {
+      this.syncing = false;
+      for (const line of this.lines.values()) this.baseline(line, line.early ?? this.board.io.pins[line.pin]?.value ?? 0);
+    });
     this.board.onBoardClose(() => void this.close());
   }
 
-  private setUp(button: ButtonName, spec: Required<FirmataButtonSpec>): void {
+  /** Waiting for the board to answer what was sent while setting up. */
+  private syncing = false;
+
+  private configure(spec: Required<FirmataButtonSpec>): void {
     const io = this.board.io;
-    const line: ButtonLine = {
-      button,
-      pin: spec.pin,
-      activeLow: spec.activeLow,
-      debouncer: null,
-      debounceMs: spec.debounceMs,
-      listener: (value: number) => this.onReport(line, value),
-    };
     if (spec.pull === 'up' && io.MODES.PULLUP !== undefined) {
       io.pinMode(spec.pin, io.MODES.PULLUP);
     } else {
       io.pinMode(spec.pin, io.MODES.INPUT);
       if (spec.pull === 'up') io.digitalWrite(spec.pin, 1);
     }
+  }
+
+  private listen(button: ButtonName, spec: Required<FirmataButtonSpec>): void {
+    const line: ButtonLine = {
+      button,
+      pin: spec.pin,
+      activeLow: spec.activeLow,
+      debouncer: null,
+      debounceMs: spec.debounceMs,
+      early: null,
+      listener: (value: number) => this.onReport(line, value),
+    };
     this.lines.set(button, line);
-    io.digitalRead(spec.pin, line.listener);
+    this.board.io.digitalRead(spec.pin, line.listener);
   }
 
   private onReport(line: ButtonLine, raw: number): void {
     if (this.closed) return;
-    const value = ((raw ? 1 : 0) ^ (line.activeLow ? 1 : 0)) as Level;
     if (!line.debouncer) {
-      // The first report is the level the button had when we started listening.
-      line.debouncer = new Debouncer(this.board.clock, line.debounceMs, value, (v, at) => {
-        this.events.next({ button: line.button, action: v ? 'press' : 'release', at });
-      });
+      line.early = raw;
+      if (!this.syncing) this.baseline(line, raw);
       return;
     }
-    line.debouncer.input(value);
+    line.debouncer.input(((raw ? 1 : 0) ^ (line.activeLow ? 1 : 0)) as Level);
+  }
+
+  /** The level the button had when we started listening: not a press. */
+  private baseline(line: ButtonLine, raw: number): void {
+    if (line.debouncer || this.closed) return;
+    const value = ((raw ? 1 : 0) ^ (line.activeLow ? 1 : 0)) as Level;
+    line.debouncer = new Debouncer(this.board.clock, line.debounceMs, value, (v, at) => {
+      this.events.next({ button: line.button, action: v ? 'press' : 'release', at });
+    });
   }
 
   isPressed(button: ButtonName): boolean {

@@ -25,6 +25,8 @@ export interface FirmataIo {
   analogRead(pin: number, callback: (value: number) => void): void;
   reportDigitalPin?(pin: number, value: 0 | 1): void;
   reportAnalogPin?(pin: number, value: 0 | 1): void;
+  /** Asks the board for its protocol version; `callback` runs when it answers (firmata-io). */
+  reportVersion?(callback: () => void): void;
   removeListener?(event: string, listener: (value: number) => void): unknown;
   on(event: string, listener: (arg: unknown) => void): unknown;
   once(event: string, listener: (arg: unknown) => void): unknown;
@@ -123,6 +125,30 @@ export class FirmataBoard extends DeviceBase {
 
   release(pin: number): void {
     this.claims.release(pin);
+  }
+
+  /** Callbacks waiting for the board's answer to a version query, in query order. */
+  private readonly answers: Array<() => void> = [];
+  private listeningForAnswers = false;
+
+  /**
+   * Runs `callback` once the board has handled everything sent before this call: the board
+   * answers messages in order, so its reply to a version query sent now comes after every report
+   * it sent in answer to earlier messages. Returns false (and never calls back) when the IO
+   * plugin cannot ask.
+   */
+  afterPending(callback: () => void): boolean {
+    const io = this.io;
+    if (typeof io.reportVersion !== 'function') return false;
+    if (!this.listeningForAnswers) {
+      this.listeningForAnswers = true;
+      // One persistent listener: each reply answers the oldest query (firmata-io's own
+      // callbacks are once-listeners that would all fire on the first reply).
+      io.on('reportversion', () => this.answers.shift()?.());
+    }
+    this.answers.push(callback);
+    io.reportVersion(() => {});
+    return true;
   }
 
   /** Runs at close (stop reporting, release pins). */

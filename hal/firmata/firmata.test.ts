@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../sim/virtual-clock.ts';
 import { TestFirmata } from '../../test/fakes/firmata.ts';
-import { DeviceClosedError, DeviceNotFoundError, DeviceNotRespondingError, InvalidOptionsError } from '../errors.ts';
+import { DeviceClosedError, DeviceNotRespondingError, InvalidOptionsError, UnsupportedError } from '../errors.ts';
 import type { ButtonEvent } from '../buttons.ts';
 import { FirmataBoard } from './firmata-board.ts';
 import { FirmataButtons } from './buttons.ts';
@@ -139,10 +139,10 @@ describe('Firmata indicators', () => {
     expect(io.level(10)).toBe(0);
   });
 
-  it('an output the board does not have is DeviceNotFoundError; a bad pattern is InvalidOptionsError', async () => {
+  it('an output the board does not have is UnsupportedError; a bad pattern is InvalidOptionsError', async () => {
     const { board } = await setup();
     const ind = new FirmataIndicators({ board, outputs: { 'led-red': { pin: 9 } } });
-    await expect(ind.set('vibration', true)).rejects.toThrow(DeviceNotFoundError);
+    await expect(ind.set('vibration', true)).rejects.toThrow(UnsupportedError);
     await expect(ind.play('led-red', [])).rejects.toThrow(InvalidOptionsError);
     await expect(ind.play('led-red', [100, -1])).rejects.toThrow(InvalidOptionsError);
   });

@@ -5,7 +5,7 @@
  * debounce runs on the injected clock.
  */
 import { DeviceBase } from '../device.ts';
-import { InvalidOptionsError } from '../errors.ts';
+import { DeviceNotRespondingError, InvalidOptionsError } from '../errors.ts';
 import type { DigitalInput, DigitalOutput, GpioController, InputOptions, Level, OutputOptions } from '../bus/gpio.ts';
 import { DebouncedInput, checkLevel, validateInputOptions, validateOutputOptions, type ValidInputOptions, type ValidOutputOptions } from '../linux/gpio-lines.ts';
 import type { FirmataBoard } from './firmata-board.ts';
@@ -47,19 +47,25 @@ export class FirmataGpioController extends DeviceBase implements GpioController 
   }
 }
 
+/** How long a read right after claiming waits for the board's first report of the pin. */
+const FIRST_REPORT_TIMEOUT_MS = 1000;
+
 class FirmataInput extends DebouncedInput {
+  /** The level once the starting level is known; null before. */
   private level: Level | null = null;
+  /** The newest raw report before the starting level is known. */
+  private early: number | null = null;
   private readonly listener = (raw: number) => {
-    const v = ((raw ? 1 : 0) ^ (this.options.activeLow ? 1 : 0)) as Level;
     if (this.level === null) {
-      // First report: the level at start, not an edge.
-      this.level = v;
-      if (this.options.edge !== 'none') this.startDebounce(v);
+      this.early = raw;
+      if (!this.syncing) this.start(raw);
       return;
     }
-    this.level = v;
-    this.feed(v);
+    this.level = this.logical(raw);
+    this.feed(this.level);
   };
+  /** Waiting for the board to answer a message sent after this pin was configured. */
+  private syncing = false;
 
   constructor(
     private readonly board: FirmataBoard,
@@ -67,18 +73,59 @@ class FirmataInput extends DebouncedInput {
     private readonly onRelease: () => void,
   ) {
     super(`pin ${opts.line}`, opts.line, board.clock, opts);
-    board.io.pinMode(opts.line, board.io.MODES.INPUT);
-    board.io.digitalRead(opts.line, this.listener);
+    const io = board.io;
+    io.pinMode(opts.line, io.MODES.INPUT);
+    io.digitalRead(opts.line, this.listener);
+    // Firmata reports whole ports: a report already on its way when this pin was configured
+    // shows the pin as it was before (0). Once the board has answered everything sent up to
+    // now, the reports so far include the one it sent when this pin's reporting started: the
+    // newest report is then the true level.
+    this.syncing = board.afterPending(() => {
+      this.syncing = false;
+      this.start(this.early ?? io.pins[opts.line]?.value ?? 0);
+    });
   }
+
+  private logical(raw: number): Level {
+    return ((raw ? 1 : 0) ^ (this.options.activeLow ? 1 : 0)) as Level;
+  }
+
+  /** The starting level: not an edge. */
+  private start(raw: number): void {
+    if (this.level !== null || this.closed) return;
+    this.level = this.logical(raw);
+    if (this.options.edge !== 'none') this.startDebounce(this.level);
+    for (const w of this.firstReport.splice(0)) w();
+  }
+
+  /** Reads waiting for the first port report. */
+  private firstReport: Array<() => void> = [];
 
   async read(): Promise<Level> {
     this.assertOpen();
-    // Firmata has no one-shot digital read: the level is the last port report.
-    const raw = this.level ?? (((this.board.io.pins[this.line]?.value ?? 0) ? 1 : 0) ^ (this.options.activeLow ? 1 : 0));
-    return raw as Level;
+    // Firmata has no one-shot digital read: the level is the last port report. StandardFirmata
+    // reports the port as soon as reporting starts, so right after the claim wait for that one.
+    if (this.level === null) await this.awaitFirstReport();
+    this.assertOpen();
+    return this.level!;
+  }
+
+  private awaitFirstReport(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = this.board.clock.setTimeout(() => {
+        this.firstReport = this.firstReport.filter((w) => w !== done);
+        reject(new DeviceNotRespondingError(this.name, `${this.board.name} sent no report for pin ${this.line} within ${FIRST_REPORT_TIMEOUT_MS} ms`));
+      }, FIRST_REPORT_TIMEOUT_MS);
+      const done = () => {
+        timer.cancel();
+        resolve();
+      };
+      this.firstReport.push(done);
+    });
   }
 
   protected release(): void {
+    for (const w of this.firstReport.splice(0)) w();
     this.board.io.removeListener?.(`digital-read-${this.line}`, this.listener);
     this.onRelease();
   }

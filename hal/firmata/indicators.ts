@@ -4,7 +4,7 @@
  * (R-PWR-2) is exact in virtual time and testable.
  */
 import { DeviceBase, check } from '../device.ts';
-import { DeviceNotFoundError, InvalidOptionsError } from '../errors.ts';
+import { InvalidOptionsError, UnsupportedError } from '../errors.ts';
 import type { TimerHandle } from '../clock.ts';
 import { INDICATOR_OUTPUTS, type IndicatorOutput, type Indicators, type Pattern } from '../indicators.ts';
 import { checkBool, requireObject } from '../linux/gpio-lines.ts';
@@ -120,7 +120,7 @@ export class FirmataIndicators extends DeviceBase implements Indicators {
   private line(output: IndicatorOutput): OutputLine {
     const o = check.oneOf(output, `${this.name}: output`, INDICATOR_OUTPUTS);
     const line = this.lines.get(o);
-    if (!line) throw new DeviceNotFoundError(this.name, `no ${o} on this board`);
+    if (!line) throw new UnsupportedError(`${this.name}: this board has no ${o}`);
     return line;
   }
 

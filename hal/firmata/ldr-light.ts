@@ -32,7 +32,11 @@ export interface LdrLightOptions extends LdrCalibration {
   /** "A0".."A15" */
   pin: string;
   name?: string;
-  /** A sample older than this is not used; read() waits for the next report (ms). */
+  /**
+   * A sample older than this is not used; read() waits for the next report (ms, default 1000).
+   * 0 never reuses a sample: every read waits for the board's next report (one sampling
+   * interval at most), so each reading is fresh and stamped when the board took it.
+   */
   maxAgeMs?: number;
   /** read() fails with DeviceNotRespondingError when no report arrives within this long (ms). */
   timeoutMs?: number;
@@ -111,7 +115,8 @@ export class FirmataLdrLight extends DeviceBase implements AmbientLightSensor {
   async read(): Promise<LightSample> {
     this.assertOpen();
     const clock = this.board.clock;
-    if (!this.last || clock.monotonic() - this.last.at > this.maxAgeMs) {
+    const stale = !this.last || this.maxAgeMs === 0 || clock.monotonic() - this.last.at > this.maxAgeMs;
+    if (stale) {
       await new Promise<void>((resolve, reject) => {
         const timer = clock.setTimeout(() => {
           this.waiters = this.waiters.filter((w) => w !== done);

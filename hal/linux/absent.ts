@@ -17,6 +17,9 @@ import type { CardSlot, CardStatus } from '../card.ts';
 import type { AppendFile, FileInfo, SpaceInfo, Storage } from '../storage.ts';
 import type { Camera, Still, VideoChunk } from '../camera.ts';
 import type { Microphone, MicrophoneSample } from '../microphone.ts';
+import type { Gnss, GnssFix, GnssStats } from '../gnss.ts';
+import type { RadarReading, RadarSensor } from '../radar.ts';
+import type { ByteLink, LinkPort } from '../link.ts';
 
 /** Why a part is absent, for the error and the doctor report. */
 export interface AbsentReason {
@@ -31,6 +34,8 @@ abstract class Absent extends DeviceBase {
   constructor(
     name: string,
     readonly reason: string,
+    /** The part is fitted but its driver failed to open (bring-up: reported as a failure, not as missing). */
+    readonly failed = false,
   ) {
     super(name);
   }
@@ -49,7 +54,7 @@ abstract class Absent extends DeviceBase {
   }
 }
 
-export function isAbsent(device: unknown): device is { absent: true; name: string; reason: string } {
+export function isAbsent(device: unknown): device is { absent: true; name: string; reason: string; failed: boolean } {
   return typeof device === 'object' && device !== null && (device as { absent?: unknown }).absent === true;
 }
 
@@ -78,8 +83,9 @@ export class AbsentGauge extends Absent implements BatteryGauge {
     name: string,
     reason: string,
     readonly slot: SlotIndex,
+    failed = false,
   ) {
-    super(name, reason);
+    super(name, reason, failed);
   }
   read(): Promise<BatteryReading> {
     return this.reject();
@@ -174,8 +180,8 @@ export class AbsentStorage extends Absent implements Storage {
 export class AbsentCard extends Absent implements CardSlot {
   readonly changes$: Observable<CardStatus> = NEVER;
   readonly storage: Storage;
-  constructor(name: string, reason: string) {
-    super(name, reason);
+  constructor(name: string, reason: string, failed = false) {
+    super(name, reason, failed);
     this.storage = new AbsentStorage(`${name} storage`, reason);
   }
   status(): Promise<CardStatus> {
@@ -198,5 +204,33 @@ export class AbsentCamera extends Absent implements Camera {
 export class AbsentMicrophone extends Absent implements Microphone {
   level(): Promise<MicrophoneSample> {
     return this.reject();
+  }
+}
+
+export class AbsentGnss extends Absent implements Gnss {
+  get fixes$(): Observable<GnssFix> {
+    return throwError(() => this.missing());
+  }
+  stats(): GnssStats {
+    this.assertOpen();
+    throw this.missing();
+  }
+}
+
+export class AbsentRadar extends Absent implements RadarSensor {
+  get readings$(): Observable<RadarReading> {
+    return throwError(() => this.missing());
+  }
+  configure(): Promise<void> {
+    return this.reject();
+  }
+  rejected(): number {
+    return 0;
+  }
+}
+
+export class AbsentLinkPort extends Absent implements LinkPort {
+  get links$(): Observable<ByteLink> {
+    return throwError(() => this.missing());
   }
 }

@@ -152,7 +152,7 @@ function testFactories(log: string[]): LinuxBoardFactories {
     },
     irLight: (ctx) => (log.push(`irLight ${ctx.pin.line}`), stub(ctx.name)),
     charger: (ctx) => (log.push(`charger dock=${ctx.dockPresence?.line} pg=${ctx.powerGood?.line} stat=${ctx.chargeStatus?.map((s) => s.line)}`), stub(ctx.name)),
-    powerPath: (ctx) => (log.push(`powerPath select=${ctx.select.line} gauges=${ctx.gauges.map((g) => g.name)}`), stub(ctx.name)),
+    powerPath: (ctx) => (log.push(`powerPath select=${ctx.select.line} present=${ctx.present.map((p) => p.line)} active=${ctx.active.map((p) => p.line)} gauges=${ctx.gauges.map((g) => g.name)}`), stub(ctx.name)),
     card: (ctx) => (log.push(`card ${ctx.device} seal=${ctx.sealSwitch?.line} mount=${ctx.mountPoint}`), stub(ctx.name)),
     gnss: (ctx) => (log.push(`gnss ${ctx.serial.device}@${ctx.serial.baud}`), stub(ctx.name)),
     radar: (ctx) => (log.push(`radar ${ctx.model} ${ctx.serial.device}@${ctx.serial.baud}`), stub(ctx.name)),
@@ -203,25 +203,28 @@ describe('createLinuxBoard', () => {
     const env = piEnvironment();
     fs.mkdirSync(path.join(env.rootDir, 'var/lib/dozor'), { recursive: true });
     env.bus(1).attach(0x10, new RegisterDevice({ 0x04: 0x34, 0x05: 0x12 }));
-    env.bus(1).attach(0x36, new RegisterDevice({ 0x02: 0xd0, 0x03: 0x00 })); // 4.160 V
-    env.bus(3).attach(0x36, new RegisterDevice({ 0x02: 0xc0, 0x03: 0x00 })); // 3.840 V
+    const mux = new FakeTca9548a();
+    env.bus(1).attach(0x70, mux);
+    // 4.160 V in slot A (channel 0), 3.840 V in slot B (channel 1).
+    env.bus(1).attach(0x36, mux.behind({ 0: new RegisterDevice({ 0x02: 0xd0, 0x03: 0x00 }), 1: new RegisterDevice({ 0x02: 0xc0, 0x03: 0x00 }) }));
     const log: string[] = [];
     const board = await build(loadBoard('bodycam-pi4-proto-b.yaml'), env.options({ factories: testFactories(log) }));
 
     expect(board.variant).toBe('bodycam');
     expect(board.model).toMatch(/^dozor-bodycam-proto-b \(Raspberry Pi 4 B/);
     expect(log).toEqual([
+      'mux tca9548a at 0x70 on /dev/i2c-1',
       'light veml7700 at 0x10 on /dev/i2c-1',
       'rtc ds3231 at 0x68 on /dev/i2c-1',
       'climate sht31 at 0x44 on /dev/i2c-1',
-      'gauge 0 max17048 at 0x36 on /dev/i2c-1',
-      'gauge 1 max17048 at 0x36 on /dev/i2c-3',
+      'gauge 0 max17048 at 0x36 on /dev/i2c-1 behind mux 0x70 channel 0',
+      'gauge 1 max17048 at 0x36 on /dev/i2c-1 behind mux 0x70 channel 1',
       'buttons record,marker,pause,power',
       'indicators led-red=16,led-green=20,led-amber=21,buzzer=12,vibration=26',
       'irCut a=23 b=24 pulse=100',
       'irLight 13',
       'charger dock=7 pg=8 stat=9,10',
-      'powerPath select=11 gauges=battery A,battery B',
+      'powerPath select=11 present=4,5 active=18,19 gauges=battery A,battery B',
       `card mmcblk0 seal=25 mount=${path.join(env.rootDir, 'media/dozor-card')}`,
       'gnss /dev/serial0@9600',
       'dock /dev/ttyGS0@115200',
@@ -246,7 +249,7 @@ describe('createLinuxBoard', () => {
     await board.close();
     expect(env.sysfs.isExported(512 + 17)).toBe(false);
     expect(env.sysfs.isExported(512 + 23)).toBe(false);
-    expect(env.bus(1).closed && env.bus(3).closed).toBe(true);
+    expect(env.bus(1).closed).toBe(true);
   });
 
   it('reaches both fuel gauges of the Pi 5 radar through the TCA9548A channels', async () => {
@@ -275,14 +278,15 @@ describe('createLinuxBoard', () => {
 
   it('refuses to build when a listed part has no driver, before touching any hardware', async () => {
     const env = piEnvironment();
-    const err = await createLinuxBoard(loadBoard('bodycam-pi4-proto-b.yaml'), env.options()).catch((e: unknown) => e);
+    const err = await createLinuxBoard(loadBoard('bodycam-pi4-proto-b.yaml'), env.options({ factories: {} })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MissingDriverError);
     expect((err as MissingDriverError).missing).toEqual([
       'veml7700 at 0x10 on /dev/i2c-1',
       'ds3231 at 0x68 on /dev/i2c-1',
       'sht31 at 0x44 on /dev/i2c-1',
-      'max17048 at 0x36 on /dev/i2c-1',
-      'max17048 at 0x36 on /dev/i2c-3',
+      'tca9548a at 0x70 on /dev/i2c-1',
+      'max17048 at 0x36 on /dev/i2c-1 behind mux 0x70 channel 0',
+      'max17048 at 0x36 on /dev/i2c-1 behind mux 0x70 channel 1',
       'buttons (GPIO)',
       'indicators (GPIO)',
       'IR-cut filter (H-bridge on GPIO)',
@@ -304,7 +308,7 @@ describe('createLinuxBoard', () => {
     const err = await board.rtc.read().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DeviceNotFoundError);
     expect((err as Error).message).toBe('real-time clock: no driver for ds3231 at 0x68 on /dev/i2c-1 wired in this build');
-    await expect(board.batteries[1].read()).rejects.toThrow('battery B: no driver for max17048 at 0x36 on /dev/i2c-3 wired in this build');
+    await expect(board.batteries[1].read()).rejects.toThrow('battery B: no driver for max17048 at 0x36 on /dev/i2c-1 behind mux 0x70 channel 1 wired in this build');
     await expect(board.card.storage.list()).rejects.toBeInstanceOf(StorageUnavailableError);
     expect(board.buttons.isPressed('record')).toBe(false);
     expect(isAbsent(board.buttons) && isAbsent(board.indicators)).toBe(true);

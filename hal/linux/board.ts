@@ -4,9 +4,9 @@
  * hands each part to its driver.
  *
  * Chip drivers (VEML7700, MAX17048, DS3231, …), the GPIO-level drivers (buttons, IR-cut, …),
- * the card slot and the serial devices live in other modules; they are passed in as
- * `factories`, each receiving exactly the bus, address, pins or serial device the board file
- * names. Parts the board file does not list become "not fitted" stand-ins; a listed part with
+ * the card slot and the serial devices live in other modules; they come in as `factories`
+ * (default: the real drivers, hal/linux/factories.ts), each receiving exactly the bus,
+ * address, pins or serial device the board file names. Parts the board file does not list become "not fitted" stand-ins; a listed part with
  * no factory is an error before any hardware is touched (or, with `allowMissingDrivers`, a
  * stand-in that names the missing driver — for `dozor doctor`).
  */
@@ -51,12 +51,16 @@ import {
   AbsentMicrophone,
   AbsentPowerPath,
   AbsentRtc,
+  AbsentGnss,
+  AbsentRadar,
+  AbsentLinkPort,
 } from './absent.ts';
 import { FirmataBoard, type FirmataIo } from '../firmata/firmata-board.ts';
 import { FirmataButtons } from '../firmata/buttons.ts';
 import { FirmataIndicators } from '../firmata/indicators.ts';
 import { FirmataLdrLight } from '../firmata/ldr-light.ts';
 import { FirmataGpioController } from '../firmata/gpio.ts';
+import { linuxDriverFactories, type OpenByteLink } from './factories.ts';
 
 type Maybe<T> = T | Promise<T>;
 
@@ -102,7 +106,7 @@ export interface LinuxBoardFactories {
   irCut?(ctx: GpioContext & { a: OutputPinSpec; b: OutputPinSpec; pulseMs: number }): Maybe<IrCutFilter>;
   irLight?(ctx: GpioContext & { pin: OutputPinSpec }): Maybe<IrIlluminator>;
   charger?(ctx: GpioContext & { dockPresence: InputPinSpec | null; powerGood: InputPinSpec | null; chargeStatus: readonly [InputPinSpec, InputPinSpec] | null }): Maybe<Charger>;
-  powerPath?(ctx: GpioContext & { select: OutputPinSpec; status: readonly [InputPinSpec, InputPinSpec] | null; gauges: readonly [BatteryGauge, BatteryGauge] }): Maybe<PowerPath>;
+  powerPath?(ctx: GpioContext & { select: OutputPinSpec; present: readonly [InputPinSpec, InputPinSpec]; active: readonly [InputPinSpec, InputPinSpec]; gauges: readonly [BatteryGauge, BatteryGauge] }): Maybe<PowerPath>;
   card?(ctx: GpioContext & { device: string; sealSwitch: InputPinSpec | null; mountPoint: string }): Maybe<CardSlot>;
   gnss?(ctx: SerialContext): Maybe<Gnss>;
   radar?(ctx: SerialContext & { model: 'ops243' }): Maybe<RadarSensor>;
@@ -111,9 +115,22 @@ export interface LinuxBoardFactories {
 
 export interface LinuxBoardOptions {
   clock: Clock;
+  /** The drivers per part; default `linuxDriverFactories()` (hal/linux/factories.ts) with the options below. */
   factories?: LinuxBoardFactories;
+  /** Serial transport for GNSS and radar, for the default factories (default: the serial port, hal/linux/serial-link.ts; null: none). */
+  openSerial?: OpenByteLink | null;
+  /** Root of sysfs for the card slot (default "/sys"), for the default factories. */
+  sysfsRoot?: string;
+  /** Mounts table the card slot checks (default "/proc/self/mounts"), for the default factories. */
+  mountsFile?: string;
   /** Use stand-ins naming the missing driver instead of failing (bring-up self-test). */
   allowMissingDrivers?: boolean;
+  /**
+   * Bring-up: a part whose driver fails to open (a serial module not plugged in, a wiring the
+   * driver refuses) becomes a stand-in that fails with that error, and the rest of the board
+   * still opens. The GPIO controller and the I2C buses are still required.
+   */
+  isolateFailures?: boolean;
   /** Prefix for the board file's absolute paths (storage mount points): a chroot for tests and staging. */
   rootDir?: string;
   /** Environment for the command-line tools (libgpiod, rpicam) — PATH. */
@@ -137,6 +154,9 @@ export class MissingDriverError extends DozorError {
 }
 
 const NOT_FITTED = 'not fitted on this board (see the board file)';
+
+/** Makes the stand-in for a part: why it is missing, and whether it failed to open. */
+type Stand<T> = (reason: string, failed?: boolean) => T;
 const SLOT_NAMES = ['battery A', 'battery B'] as const;
 
 function hex(n: number): string {
@@ -221,7 +241,7 @@ function describeI2c(d: I2cDeviceSpec, bus: number): string {
 
 export async function createLinuxBoard(file: BoardFile, options: LinuxBoardOptions): Promise<Board> {
   if (!options?.clock) throw new InvalidOptionsError('createLinuxBoard: clock required');
-  const factories = options.factories ?? {};
+  const factories = options.factories ?? linuxDriverFactories({ openSerial: options.openSerial, sysfsRoot: options.sysfsRoot, mountsFile: options.mountsFile });
   const allowMissing = options.allowMissingDrivers ?? false;
   const missing = requiredFactories(file).filter((n) => !factories[n.factory]);
   if (missing.length && !allowMissing) throw new MissingDriverError(file.name, missing.map((m) => m.what));
@@ -264,26 +284,27 @@ export async function createLinuxBoard(file: BoardFile, options: LinuxBoardOptio
       }
     }
     const i2cCtx = (x: (typeof i2cParts)[number], bus: I2cBus, name: string): I2cPartContext => ({ clock, name, part: x.spec.part, bus, address: x.spec.address, where: x.where });
-    const viaFactory = async <T extends Device>(x: (typeof i2cParts)[number] | undefined, name: string, make: ((ctx: I2cPartContext) => Maybe<T>) | undefined, absent: (reason: string) => T): Promise<T> => {
+    const viaFactory = async <T extends Device>(x: (typeof i2cParts)[number] | undefined, name: string, make: ((ctx: I2cPartContext) => Maybe<T>) | undefined, absent: Stand<T>): Promise<T> => {
       if (!x) return absent(NOT_FITTED);
       if (!make) return absent(noDriver(x.where));
       if (!x.bus) return absent(noDriver(`the multiplexer in front of ${x.where}`));
-      return keep(await make(i2cCtx(x, x.bus, name)));
+      const bus = x.bus;
+      return openPart(() => make(i2cCtx(x, bus, name)), absent);
     };
     const find = (parts: I2cPart[]) => i2cParts.find((x) => parts.includes(x.spec.part));
 
     if (file.ldr) {
       board.light = keep(new FirmataLdrLight({ board: firmata!, name: 'light sensor', pin: file.ldr.pin, fixedOhms: file.ldr.fixedOhms, r10Ohms: file.ldr.r10Ohms, gamma: file.ldr.gamma, ldrPosition: file.ldr.ldrPosition }));
     } else {
-      board.light = await viaFactory(find(['veml7700', 'bh1750']), 'light sensor', factories.light, (r) => new AbsentLight('light sensor', r));
+      board.light = await viaFactory(find(['veml7700', 'bh1750']), 'light sensor', factories.light, (r, f) => new AbsentLight('light sensor', r, f));
     }
-    board.rtc = await viaFactory(find(['ds3231']), 'real-time clock', factories.rtc, (r) => new AbsentRtc('real-time clock', r));
-    board.climate = await viaFactory(find(['sht31']), 'climate sensor', factories.climate, (r) => new AbsentClimate('climate sensor', r));
+    board.rtc = await viaFactory(find(['ds3231']), 'real-time clock', factories.rtc, (r, f) => new AbsentRtc('real-time clock', r, f));
+    board.climate = await viaFactory(find(['sht31']), 'climate sensor', factories.climate, (r, f) => new AbsentClimate('climate sensor', r, f));
     const gauges: BatteryGauge[] = [];
     for (const slot of [0, 1] as const) {
       const x = i2cParts.find((p) => p.spec.part === 'max17048' && p.spec.slot === slot);
       const make = factories.batteryGauge;
-      gauges.push(await viaFactory(x, SLOT_NAMES[slot], make && ((ctx) => make({ ...ctx, slot })), (r) => new AbsentGauge(SLOT_NAMES[slot], r, slot)));
+      gauges.push(await viaFactory(x, SLOT_NAMES[slot], make && ((ctx) => make({ ...ctx, slot })), (r, f) => new AbsentGauge(SLOT_NAMES[slot], r, slot, f)));
     }
     board.batteries = [gauges[0], gauges[1]];
 
@@ -299,20 +320,20 @@ export async function createLinuxBoard(file: BoardFile, options: LinuxBoardOptio
         ? keep(new FirmataIndicators({ board: firmata, outputs: Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, { pin: v.line, activeLow: v.activeLow }])) }))
         : new AbsentIndicators('indicators', NOT_FITTED);
     } else {
-      board.buttons = await gpioPart(Object.keys(p.buttons).length > 0, 'buttons', factories.buttons, () => factories.buttons!({ ...gctx('buttons'), buttons: p.buttons }), (r) => new AbsentButtons('buttons', r));
+      board.buttons = await gpioPart(Object.keys(p.buttons).length > 0, 'buttons', factories.buttons, () => factories.buttons!({ ...gctx('buttons'), buttons: p.buttons }), (r, f) => new AbsentButtons('buttons', r, f));
       const outputs = indicatorOutputs(p);
-      board.indicators = await gpioPart(Object.keys(outputs).length > 0, 'indicators', factories.indicators, () => factories.indicators!({ ...gctx('indicators'), outputs }), (r) => new AbsentIndicators('indicators', r));
+      board.indicators = await gpioPart(Object.keys(outputs).length > 0, 'indicators', factories.indicators, () => factories.indicators!({ ...gctx('indicators'), outputs }), (r, f) => new AbsentIndicators('indicators', r, f));
     }
-    board.irCut = await gpioPart(!!p.irCut, 'IR-cut filter', factories.irCut, () => factories.irCut!({ ...gctx('IR-cut filter'), ...p.irCut! }), (r) => new AbsentIrCut('IR-cut filter', r));
-    board.irLight = await gpioPart(!!p.irLed, 'IR illuminator', factories.irLight, () => factories.irLight!({ ...gctx('IR illuminator'), pin: p.irLed! }), (r) => new AbsentIrLight('IR illuminator', r));
+    board.irCut = await gpioPart(!!p.irCut, 'IR-cut filter', factories.irCut, () => factories.irCut!({ ...gctx('IR-cut filter'), ...p.irCut! }), (r, f) => new AbsentIrCut('IR-cut filter', r, f));
+    board.irLight = await gpioPart(!!p.irLed, 'IR illuminator', factories.irLight, () => factories.irLight!({ ...gctx('IR illuminator'), pin: p.irLed! }), (r, f) => new AbsentIrLight('IR illuminator', r, f));
     board.charger = await gpioPart(
       !!(p.dockPresence || p.powerGood || p.chargeStatus),
       'charger',
       factories.charger,
       () => factories.charger!({ ...gctx('charger'), dockPresence: p.dockPresence, powerGood: p.powerGood, chargeStatus: p.chargeStatus }),
-      (r) => new AbsentCharger('charger', r),
+      (r, f) => new AbsentCharger('charger', r, f),
     );
-    board.powerPath = await gpioPart(!!p.powerPath, 'power path', factories.powerPath, () => factories.powerPath!({ ...gctx('power path'), select: p.powerPath!.select, status: p.powerPath!.status, gauges: board.batteries }), (r) => new AbsentPowerPath('power path', r));
+    board.powerPath = await gpioPart(!!p.powerPath, 'power path', factories.powerPath, () => factories.powerPath!({ ...gctx('power path'), select: p.powerPath!.select, present: p.powerPath!.present, active: p.powerPath!.active, gauges: board.batteries }), (r, f) => new AbsentPowerPath('power path', r, f));
 
     // ---- storage, card, cameras ----
     const root = (abs: string) => (options.rootDir ? path.join(options.rootDir, abs) : abs);
@@ -322,7 +343,7 @@ export async function createLinuxBoard(file: BoardFile, options: LinuxBoardOptio
       'card slot',
       factories.card,
       () => factories.card!({ ...gctx('card slot'), device: file.card!.device, sealSwitch: p.sealSwitch, mountPoint: root(file.storage.card) }),
-      (r) => new AbsentCard('card slot', r),
+      (r, f) => new AbsentCard('card slot', r, f),
     );
     const camera = (spec: CameraSpec, name: string) => keep(new RpicamCamera({ clock, name, index: spec.index, stack: spec.stack, tuningFile: spec.tuningFile, env: options.env }));
     board.camera = file.camera ? camera(file.camera, 'camera') : new AbsentCamera('camera', NOT_FITTED);
@@ -331,25 +352,35 @@ export async function createLinuxBoard(file: BoardFile, options: LinuxBoardOptio
 
     // ---- serial devices ----
     const s = file.serial;
-    if (s.gnss) board.gnss = await serialPart(factories.gnss, () => factories.gnss!({ clock, name: 'GNSS', serial: s.gnss! }));
-    if (s.radar) board.radar = await serialPart(factories.radar, () => factories.radar!({ clock, name: 'radar', serial: s.radar!, model: s.radar!.model }));
-    if (s.dock) board.dockPort = await serialPart(factories.dockPort, () => factories.dockPort!({ clock, name: 'dock port', serial: s.dock! }));
+    if (s.gnss) board.gnss = await serialPart(factories.gnss, () => factories.gnss!({ clock, name: 'GNSS', serial: s.gnss! }), (r, f) => new AbsentGnss('GNSS', r, f));
+    if (s.radar) board.radar = await serialPart(factories.radar, () => factories.radar!({ clock, name: 'radar', serial: s.radar!, model: s.radar!.model }), (r, f) => new AbsentRadar('radar', r, f));
+    if (s.dock) board.dockPort = await serialPart(factories.dockPort, () => factories.dockPort!({ clock, name: 'dock port', serial: s.dock! }), (r, f) => new AbsentLinkPort('dock port', r, f));
     return board;
   } catch (err) {
     await closeAll(opened).catch(() => undefined);
     throw err;
   }
 
-  async function gpioPart<T extends Device>(fitted: boolean, what: string, factory: unknown, make: () => Maybe<T>, absent: (reason: string) => T): Promise<T> {
-    if (!fitted) return absent(NOT_FITTED);
-    if (!factory) return absent(noDriver(what));
-    return keep(await make());
+  /** Opens a part; with `isolateFailures` a failure becomes a stand-in that reports it. */
+  async function openPart<T extends Device>(make: () => Maybe<T>, absent: Stand<T>): Promise<T> {
+    try {
+      return keep(await make());
+    } catch (err) {
+      if (!options.isolateFailures) throw err;
+      return absent(`failed to open: ${err instanceof Error ? err.message : String(err)}`, true);
+    }
   }
 
-  async function serialPart<T extends Device>(factory: unknown, make: () => Maybe<T>): Promise<T | null> {
+  async function gpioPart<T extends Device>(fitted: boolean, what: string, factory: unknown, make: () => Maybe<T>, absent: Stand<T>): Promise<T> {
+    if (!fitted) return absent(NOT_FITTED);
+    if (!factory) return absent(noDriver(what));
+    return openPart(make, absent);
+  }
+
+  async function serialPart<T extends Device>(factory: unknown, make: () => Maybe<T>, absent: Stand<T>): Promise<T | null> {
     // Without a driver a serial part is simply missing from the board (the contract allows null).
     if (!factory) return null;
-    return keep(await make());
+    return openPart(make, absent);
   }
 }
 

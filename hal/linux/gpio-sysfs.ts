@@ -137,7 +137,7 @@ class SysfsInput extends DebouncedInput {
   async read(): Promise<Level> {
     this.assertOpen();
     try {
-      return await this.gpio.read();
+      return this.gpio.readSync();
     } catch (err) {
       throw mapSysfsError(err, this.name);
     }
@@ -176,7 +176,10 @@ class SysfsOutput extends DeviceBase implements DigitalOutput {
     this.assertOpen();
     const v = checkLevel(value, `${this.name}: value`);
     try {
-      await this.gpio.write(v);
+      // A sysfs `value` write is handled inside the kernel (gpiolib) and returns in microseconds;
+      // the synchronous call puts the level on the pin at the clock instant it was decided, so
+      // an IR-cut pulse or a beep lasts exactly what the clock says, also under virtual time.
+      this.gpio.writeSync(v);
     } catch (err) {
       throw mapSysfsError(err, this.name);
     }

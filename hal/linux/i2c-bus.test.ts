@@ -121,3 +121,16 @@ describe('I2C bus over i2c-bus (fake PromisifiedBus)', () => {
     await expect(bus.scan()).rejects.toBeInstanceOf(DeviceClosedError);
   });
 });
+
+describe('LinuxI2cBus.wrap', () => {
+  it('wraps an already-open PromisifiedBus and refuses anything else', async () => {
+    const fake = new FakePromisifiedBus();
+    fake.attach(0x68, new RegisterDevice({ 0x0f: 0x88 }));
+    const bus = LinuxI2cBus.wrap(3, fake);
+    expect(bus.id).toBe('/dev/i2c-3');
+    expect(await bus.readByte(0x68, 0x0f)).toBe(0x88);
+    await expect(bus.readByte(0x10, 0x00)).rejects.toBeInstanceOf(DeviceNotRespondingError);
+    expect(() => LinuxI2cBus.wrap(1, {} as never)).toThrow(InvalidOptionsError);
+    expect(() => LinuxI2cBus.wrap(-1, fake)).toThrow(InvalidOptionsError);
+  });
+});

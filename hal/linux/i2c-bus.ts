@@ -58,6 +58,16 @@ export class LinuxI2cBus extends DeviceBase implements I2cBus {
     }
   }
 
+  /**
+   * Wraps an already-open promisified bus (what `openPromisified` resolved to). For callers that
+   * opened the bus themselves, and for tests that put a fake kernel side behind the adapter.
+   */
+  static wrap(busNumber: number, bus: PromisifiedBusLike): LinuxI2cBus {
+    const n = check.int(busNumber, 'I2C bus: bus', 0, 1023);
+    if (!bus || typeof bus.readWord !== 'function' || typeof bus.scan !== 'function') throw new InvalidOptionsError('I2C bus: bus must be an i2c-bus PromisifiedBus');
+    return new LinuxI2cBus(n, bus);
+  }
+
   readByte(address: number, command: number): Promise<number> {
     return this.call('readByte', address, () => this.bus.readByte(address, this.u8(command, 'command')));
   }

@@ -80,6 +80,8 @@ export class RpicamCamera extends DeviceBase implements Camera {
   private readonly stopping = new WeakSet<ChildProcess>();
   /** The newest complete GOP, for stills while video runs. */
   private lastGop: VideoChunk | null = null;
+  /** Ends the running video subscription when the camera is closed. */
+  private endStream: (() => void) | null = null;
 
   constructor(options: RpicamCameraOptions) {
     requireObject(options, 'camera');
@@ -116,6 +118,12 @@ export class RpicamCamera extends DeviceBase implements Camera {
       this.streaming = true;
       let stopped = false;
       let child: ChildProcess | null = null;
+      // Closing the camera ends the stream cleanly (complete), not as an encoder failure.
+      this.endStream = () => {
+        stopped = true;
+        this.streaming = false;
+        subscriber.complete();
+      };
       const start = async () => {
         // The previous rpicam-vid may still be shutting down and holding the camera.
         await this.released;
@@ -128,6 +136,7 @@ export class RpicamCamera extends DeviceBase implements Camera {
       return () => {
         stopped = true;
         this.streaming = false;
+        this.endStream = null;
         if (child) this.stopVideo(child);
       };
     });
@@ -214,8 +223,9 @@ export class RpicamCamera extends DeviceBase implements Camera {
   async still(options: StillOptions): Promise<Still> {
     this.assertOpen();
     requireObject(options, `${this.name} still`);
-    const width = check.int(options.width, `${this.name} still: width`, 64, 9152);
-    const height = check.int(options.height, `${this.name} still: height`, 64, 6944);
+    // The Pi ISP scales down to 32×16 at the smallest (raspberrypi/linux#1498); 9152×6944 is the largest sensor (64 MP).
+    const width = check.int(options.width, `${this.name} still: width`, 32, 9152);
+    const height = check.int(options.height, `${this.name} still: height`, 16, 6944);
     if (this.capture) return this.stillFromVideo();
     await this.released;
     const useRaspistill = this.stack === 'raspistill' || (this.stack === 'auto' && !which('rpicam-still', this.env) && !which('libcamera-still', this.env) && !!which('raspistill', this.env));
@@ -291,6 +301,7 @@ export class RpicamCamera extends DeviceBase implements Camera {
   }
 
   protected override async onClose(): Promise<void> {
+    this.endStream?.();
     if (this.capture) this.stopVideo(this.capture);
     await this.released;
   }
@@ -298,9 +309,13 @@ export class RpicamCamera extends DeviceBase implements Camera {
 
 function validateVideo(options: VideoOptions, name: string): VideoOptions {
   requireObject(options, `${name} video`);
+  const width = check.int(options.width, `${name} video: width`, 64, 4096);
+  const height = check.int(options.height, `${name} video: height`, 64, 4096);
+  // H.264 in 4:2:0 has one chroma sample per 2×2 pixels: the encoder needs even sizes.
+  if (width % 2 || height % 2) throw new InvalidOptionsError(`${name} video: width and height must be even, got ${width}×${height}`);
   return {
-    width: check.int(options.width, `${name} video: width`, 64, 4096),
-    height: check.int(options.height, `${name} video: height`, 64, 4096),
+    width,
+    height,
     fps: check.int(options.fps, `${name} video: fps`, 1, 120),
     bitrate: check.int(options.bitrate, `${name} video: bitrate`, 100_000, 50_000_000),
     keyframeInterval: check.int(options.keyframeInterval, `${name} video: keyframeInterval`, 1, 600),

@@ -63,6 +63,11 @@ export class FakeGpioSysfs {
   private readonly exported = new Map<number, LineState>();
   /** Level the outside world puts on each line (buttons, switches); default 0. */
   private readonly external = new Map<number, 0 | 1>();
+  /**
+   * Lines unexported while outputs: the pin controller keeps them driving their last level (as
+   * a Raspberry Pi does; unexport only gives the line back), until exported and reconfigured.
+   */
+  private readonly retained = new Map<number, 0 | 1>();
   /** Lines a kernel driver has requested: export → EBUSY. */
   readonly kernelClaimed = new Set<number>();
   private readonly fds = new Map<number, FakeFd>();
@@ -72,6 +77,7 @@ export class FakeGpioSysfs {
   private idleWaiters: Array<() => void> = [];
   /** Every attribute write, in order, as "gpioN/attr=value" or "export=N" (for assertions). */
   readonly writes: string[] = [];
+  private readonly levelListeners = new Set<(gpio: number, level: 0 | 1) => void>();
 
   constructor(chips: readonly FakeChipSpec[]) {
     this.chips = [...chips];
@@ -98,13 +104,27 @@ export class FakeGpioSysfs {
     const before = this.physical(gpio);
     this.external.set(gpio, level);
     const after = this.physical(gpio);
-    if (before !== after) this.interrupt(gpio, after);
+    if (before !== after) {
+      this.interrupt(gpio, after);
+      this.changed(gpio, after);
+    }
+  }
+
+  /** Calls `listener` with every physical level change of any line (an output written, a line driven); returns the unsubscribe. */
+  onLevel(listener: (gpio: number, level: 0 | 1) => void): () => void {
+    this.levelListeners.add(listener);
+    return () => this.levelListeners.delete(listener);
+  }
+
+  private changed(gpio: number, level: 0 | 1): void {
+    for (const l of this.levelListeners) l(gpio, level);
   }
 
   /** The physical level on a line: what an output drives, or what the outside puts on an input. */
   physical(gpio: number): 0 | 1 {
     const s = this.exported.get(gpio);
     if (s?.direction === 'out') return s.outLevel;
+    if (!s && this.retained.has(gpio)) return this.retained.get(gpio)!;
     return this.external.get(gpio) ?? 0;
   }
 
@@ -174,13 +194,20 @@ export class FakeGpioSysfs {
     if (attr === 'export') {
       if (!this.chipOf(gpio)) throw errno('EINVAL', 22, 'write', p);
       if (this.exported.has(gpio) || this.kernelClaimed.has(gpio)) throw errno('EBUSY', 16, 'write', p);
-      this.exported.set(gpio, { direction: 'in', outLevel: 0, activeLow: false, edge: 'none' });
+      // Export does not reconfigure the pin: a line left driving is still an output.
+      const kept = this.retained.get(gpio);
+      this.retained.delete(gpio);
+      this.exported.set(gpio, { direction: kept === undefined ? 'in' : 'out', outLevel: kept ?? 0, activeLow: false, edge: 'none' });
       const dir = path.join(this.root, `gpio${gpio}`);
       fs.mkdirSync(dir);
       for (const a of ATTRS) fs.writeFileSync(path.join(dir, a), '');
     } else {
       if (!this.exported.has(gpio)) throw errno('EINVAL', 22, 'write', p);
+      const before = this.physical(gpio);
+      const s = this.exported.get(gpio)!;
+      if (s.direction === 'out') this.retained.set(gpio, s.outLevel);
       this.exported.delete(gpio);
+      if (this.physical(gpio) !== before) this.changed(gpio, this.physical(gpio));
       fs.rmSync(path.join(this.root, `gpio${gpio}`), { recursive: true, force: true });
     }
   }
@@ -232,7 +259,10 @@ export class FakeGpioSysfs {
         break;
     }
     const after = this.physical(gpio);
-    if (before !== after) this.interrupt(gpio, after);
+    if (before !== after) {
+      this.interrupt(gpio, after);
+      this.changed(gpio, after);
+    }
   }
 
   /** Splits a /sys/class/gpio path into its meaning. */

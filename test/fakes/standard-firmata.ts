@@ -6,6 +6,7 @@
  * for the real firmata-io (`new Firmata(transport)`), so the whole protocol path runs in tests.
  */
 import { EventEmitter } from 'node:events';
+import type { Clock } from '../../hal/clock.ts';
 
 const REPORT_VERSION = 0xf9;
 const START_SYSEX = 0xf0;
@@ -80,6 +81,31 @@ export class FakeStandardFirmata extends EventEmitter {
   setAnalog(channel: number, value: number): void {
     this.analog[channel] = value;
     if (this.reportAnalog.has(channel)) this.send([ANALOG_MESSAGE | channel, value & 0x7f, (value >> 7) & 0x7f]);
+  }
+
+  /**
+   * Runs StandardFirmata's sampling loop on `clock`: every `intervalMs` (the firmware's default
+   * samplingInterval is 19 ms) each analog channel with reporting on is sampled through
+   * `sample` and reported. Returns the stop (the board unplugged: reports stop).
+   */
+  startSampling(clock: Clock, sample: (channel: number) => number, intervalMs = 19): () => void {
+    this.sampler = sample;
+    const timer = clock.setInterval(() => {
+      for (const ch of this.reportAnalog) this.sendAnalog(ch);
+    }, intervalMs);
+    return () => {
+      timer.cancel();
+      if (this.sampler === sample) this.sampler = null;
+    };
+  }
+
+  private sampler: ((channel: number) => number) | null = null;
+
+  /** Reads the channel (through the sampler when one runs) and reports it. */
+  private sendAnalog(ch: number): void {
+    if (this.sampler) this.analog[ch] = Math.max(0, Math.min(1023, Math.round(this.sampler(ch))));
+    const v = this.analog[ch];
+    this.send([ANALOG_MESSAGE | ch, v & 0x7f, (v >> 7) & 0x7f]);
   }
 
   /** The level an output pin drives. */
@@ -170,8 +196,12 @@ export class FakeStandardFirmata extends EventEmitter {
   private command(m: number[]): void {
     const [cmd, a, b] = m;
     if (cmd === SET_PIN_MODE) {
+      const port = a >> 3;
+      const before = this.portValue(port);
       this.modes[a] = b;
       this.log.push(`pinMode ${a} ${b}`);
+      // The main loop's checkDigitalInputs() reports a port whenever its input bits change.
+      if (this.reportPorts.has(port) && this.portValue(port) !== before) this.sendPort(port);
       if (b === MODE.ANALOG && a >= 14) this.reportAnalog.add(a - 14);
       return;
     }
@@ -206,7 +236,8 @@ export class FakeStandardFirmata extends EventEmitter {
       const ch = cmd & 0x0f;
       if (a) {
         this.reportAnalog.add(ch);
-        this.send([ANALOG_MESSAGE | ch, this.analog[ch] & 0x7f, (this.analog[ch] >> 7) & 0x7f]);
+        // StandardFirmata reports an analogRead of the pin at once when reporting starts.
+        this.sendAnalog(ch);
       } else this.reportAnalog.delete(ch);
     }
   }

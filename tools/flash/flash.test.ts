@@ -44,7 +44,7 @@ describe('dozor flash to a local folder', () => {
       keyMatches: true,
       signatureVerifies: true,
       trustedKeys: 2,
-      configTxt: 6,
+      configTxt: 5,
     });
 
     // Identity: a fresh key from the injected randomness, private part readable by the owner only.

@@ -5,6 +5,9 @@
 // Annex-B stream with an IDR every --intra frames (SPS/PPS repeated with --inline), or a JPEG
 // of the requested size. Behaviour switches (FAKE_CAMERA_MODE):
 //   ok (default) · nocamera · die-after-bytes=N · ignore-sigint · hang
+// A file named `unplugged` in $FAKE_CAMERA_DIR is a camera whose cable was pulled after boot:
+// libcamera still lists it, but frames stop (a running rpicam-vid and any new capture fail with
+// a device timeout).
 // Every start and signal is appended to $FAKE_CAMERA_DIR/log.jsonl.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -86,7 +89,13 @@ if (mode === 'nocamera') {
   process.stderr.write('[0:00:00.123456789] [1234]  INFO Camera camera_manager.cpp:325 libcamera v0.3.2+27-7330f29b\n');
   fail('no cameras available');
 }
+const unplugged = () => fs.existsSync(path.join(dir, 'unplugged'));
+const deviceTimeout = () => {
+  log('died');
+  fail('Device timeout detected, attempting a restart!!!');
+};
 if (mode === 'hang') setInterval(() => undefined, 1 << 30);
+else if (unplugged() && tool !== 'raspistill') deviceTimeout();
 else if (tool === 'rpicam-vid' || tool === 'libcamera-vid') {
   const o = parse(RPICAM);
   if (o.output !== '-') fail('this fake writes to stdout only (-o -)');
@@ -111,6 +120,7 @@ else if (tool === 'rpicam-vid' || tool === 'libcamera-vid') {
   const clipMs = ((2 * intra) / fps) * 1000;
   const tick = () => {
     if (loops-- <= 0) return process.exit(0);
+    if (unplugged()) return deviceTimeout();
     let chunk = data;
     if (dieAfter && written + chunk.length >= Number(dieAfter[1])) {
       chunk = data.subarray(0, Number(dieAfter[1]) - written);

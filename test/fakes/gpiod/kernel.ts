@@ -96,10 +96,26 @@ export class FakeGpiodKernel {
 
   // ---- the outside world ----
 
+  /** Calls `listener` with every physical level change of any line (an output set, a line driven); returns the unsubscribe. */
+  onLevel(listener: (chip: string, offset: number, level: 0 | 1) => void): () => void {
+    this.levelListeners.add(listener);
+    return () => this.levelListeners.delete(listener);
+  }
+
+  private readonly levelListeners = new Set<(chip: string, offset: number, level: 0 | 1) => void>();
+
+  /** Runs `change` on a line and reports a physical level change to the listeners. */
+  private changing(chip: string, offset: number, change: () => void): void {
+    const before = this.physical(chip, offset);
+    change();
+    const after = this.physical(chip, offset);
+    if (after !== before) for (const l of this.levelListeners) l(chip, offset, after);
+  }
+
   drive(chip: string, offset: number, level: 0 | 1): void {
     const l = this.line(chip, offset);
     const before = this.physical(chip, offset);
-    l.external = level;
+    this.changing(chip, offset, () => (l.external = level));
     const after = this.physical(chip, offset);
     if (before === after || l.direction !== 'in' || !l.request?.socket || !l.request.edge) return;
     const logical = after ^ (l.request.activeLow ? 1 : 0);
@@ -203,15 +219,17 @@ export class FakeGpiodKernel {
       case 'get': {
         // Requesting a line as input makes it an input (gpioget without --as-is).
         const values = offsets.map((o) => {
-          lines[o].direction = 'in';
+          this.changing(chip, o, () => (lines[o].direction = 'in'));
           return lines[o].external ^ al;
         });
         return { values };
       }
       case 'set': {
         for (const [o, v] of req.pairs!) {
-          lines[o].direction = 'out';
-          lines[o].outLevel = (v ^ al) as 0 | 1;
+          this.changing(chip, o, () => {
+            lines[o].direction = 'out';
+            lines[o].outLevel = (v ^ al) as 0 | 1;
+          });
           if (req.hold) {
             lines[o].consumer = req.consumer!;
             lines[o].request = { activeLow: !!req.activeLow, edge: null, socket: sock };
@@ -223,7 +241,7 @@ export class FakeGpiodKernel {
       }
       case 'monitor': {
         for (const o of offsets) {
-          lines[o].direction = 'in';
+          this.changing(chip, o, () => (lines[o].direction = 'in'));
           lines[o].consumer = req.consumer!;
           lines[o].request = { activeLow: !!req.activeLow, edge: req.edge!, socket: sock };
           held.push(lines[o]);
