@@ -123,7 +123,7 @@ export async function bootDevice(o: BootDeviceOptions): Promise<RunningDevice> {
   await fw.start();
 
   let down: Promise<void> | null = null;
-  return {
+  const device: RunningDevice = {
     firmware: fw,
     journal,
     card,
@@ -131,6 +131,7 @@ export async function bootDevice(o: BootDeviceOptions): Promise<RunningDevice> {
     handleAuthorization: (signed) => fw.handleAuthorization(signed),
     shutdown(reason = 'shutdown') {
       down ??= (async () => {
+        sub.unsubscribe();
         await fw.stop(reason);
         await card.close();
         await journal.close();
@@ -138,4 +139,11 @@ export async function bootDevice(o: BootDeviceOptions): Promise<RunningDevice> {
       return down;
     },
   };
+  // The firmware may power itself off (flat batteries, the power button off duty): finish the
+  // clean power-off here too, so the journal gets its closing checkpoint and the next power-on
+  // finds a clean end rather than a recovery.
+  const sub = fw.events$.subscribe((e) => {
+    if (e.type === 'shutdown') void device.shutdown(e.reason === 'user' ? 'user' : 'shutdown').catch(() => undefined);
+  });
+  return device;
 }
