@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseClock, parseScenario, ScenarioError, loadScenarioFile } from './scenario.ts';
 import { InputError } from '../cli/errors.ts';
+import { readFile } from 'node:fs/promises';
 
 const good = `
 name: meal-break
@@ -111,5 +112,13 @@ timeline:
     const [trigger] = problemsOf(base.replace('[30, 15]', '[15, 30]').replace('{ alert: battery-low }', '{ alert: battery-low, after: 5 }'));
     expect(trigger.line).toBe(8);
     expect(trigger.message).toMatch(/after/);
+  });
+
+  it('the example in docs/scenarios.md is a valid scenario', async () => {
+    const doc = await readFile(new URL('../../docs/scenarios.md', import.meta.url), 'utf8');
+    const example = /```yaml\n(name: rainy-evening[\s\S]*?)```/.exec(doc)![1];
+    const s = parseScenario(example, 'docs/scenarios.md');
+    expect(s.covers).toEqual(['R-REC-1', 'R-REC-5', 'R-PWR-1']);
+    expect(s.timeline.find((a) => a.do === 'battery-swap')?.when).toEqual({ alert: 'battery-swap-needed', delaySeconds: 300 });
   });
 });

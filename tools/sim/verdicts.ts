@@ -427,7 +427,7 @@ const CHECKS: Record<string, Check> = {
     const caps = r.truth.packCapacityMah.filter((c): c is number => c !== null);
     const hours = caps.map((c) => c / meanLoad);
     for (const [i, h] of hours.entries()) if (h < L.packHours) problems.push(`pack ${i === 0 ? 'A' : 'B'} holds ${h.toFixed(1)} h at this shift's mean draw (${meanLoad.toFixed(0)} mA), under ${L.packHours} h`);
-    const swaps = actionsOf(r, 'battery-swap').filter((a) => inDuty(r, a.t));
+    const swaps = actionsOf(r, 'battery-swap').filter((a) => a.outcome === 'ok' && inDuty(r, a.t));
     const gaps = r.coverage ? explainGaps(r, r.coverage.gaps).unexplained : [];
     for (const s of swaps) {
       if (gaps.some(([a, b]) => a <= s.t + 120 && b >= s.t - 5)) problems.push(`recording interrupted by the swap at ${hm(s.t)}`);
