@@ -110,7 +110,7 @@ export interface ShiftRecord {
   powerCuts: Array<{ t: number; cause: string }>;
   journal: JournalView;
   coverage: CoverageReport | null;
-  /** Closed segments from the journal, and segments closed by power-on recovery (times from their index on the card). */
+  /** Closed segments from the journal (`recovered`: closed by power-on recovery after a power cut or a pulled card). */
   segments: Array<{ start: number; end: number; index: number; camera: string; recovered?: boolean }>;
   /** Coverage of each camera's recording over the duty (`coverage` is the worst of them). */
   coverageByCamera: Record<string, CoverageReport>;
@@ -179,9 +179,9 @@ export class ShiftSimulation {
   /** The board is being switched off after the firmware powered itself off (not a power cut). */
   private halting = false;
   private ending = false;
-  /** Actions waiting for an alert (scenario `when`). */
   private readonly otherCards: OtherCard[] = [];
   private earlierFiles = new Map<string, string>();
+  /** Actions waiting for an alert (scenario `when`). */
   private readonly triggers: Array<{ action: ScenarioAction; kind: string; delayS: number; fired: boolean }> = [];
 
   constructor(private readonly o: ShiftRunOptions) {
@@ -210,11 +210,10 @@ export class ShiftSimulation {
     });
     this.people = new People(`${s.device === 'vehicle' ? 'VR' : 'BC'}-SIM-${String(o.seed).padStart(6, '0')}`);
     this.identity = simulatedIdentity(o.seed, this.people, s.device === 'vehicle' ? 'vehicle' : 'bodycam');
-    const { irIlluminator, uplink, ...recording } = BODYCAM_LOADS_MA;
-    void irIlluminator;
-    void uplink;
+    // Recording in daylight: everything but the IR illuminator (and the modem, which the board does not power).
+    const L = BODYCAM_LOADS_MA;
     const cameras = s.device === 'vehicle' ? 3 : 1;
-    const recordingLoadMa = recording.system + recording.microphone + recording.indicators + recording.storage + cameras * (recording.camera + recording.encoder);
+    const recordingLoadMa = L.system + L.microphone + L.indicators + L.storage + cameras * (L.camera + L.encoder);
     this.truth = new GroundTruth(this.hw, this.clock, s.device === 'vehicle', recordingLoadMa, s.limits.packReservePercent);
   }
 
