@@ -154,7 +154,7 @@ export async function bootDevice(o: BootDeviceOptions): Promise<RunningDevice> {
   const links = [board.dockPort, board.uplink].filter((p) => p !== null).map((port) => new DockLinks({ port, clock, random: o.random, handlers: dock }));
 
   let down: Promise<void> | null = null;
-  return {
+  const device: RunningDevice = {
     firmware: fw,
     journal,
     card,
@@ -163,6 +163,7 @@ export async function bootDevice(o: BootDeviceOptions): Promise<RunningDevice> {
     handleAuthorization: (signed) => fw.handleAuthorization(signed),
     shutdown(reason = 'shutdown') {
       down ??= (async () => {
+        sub.unsubscribe();
         await Promise.all(links.map((l) => l.close()));
         await fw.stop(reason);
         await indexer.drain();
@@ -172,6 +173,13 @@ export async function bootDevice(o: BootDeviceOptions): Promise<RunningDevice> {
       return down;
     },
   };
+  // The firmware may power itself off (flat batteries, the power button off duty): finish the
+  // clean power-off here too, so the journal gets its closing checkpoint and the next power-on
+  // finds a clean end rather than a recovery.
+  const sub = fw.events$.subscribe((e) => {
+    if (e.type === 'shutdown') void device.shutdown(e.reason === 'user' ? 'user' : 'shutdown').catch(() => undefined);
+  });
+  return device;
 }
 
 /**

@@ -63,6 +63,11 @@ export class SimStorage extends DeviceBase implements Storage {
 
   // ---- world-side controls (not part of the Storage contract) ----
 
+  /** Bytes held now (the world's view; `space()` is the device's). */
+  get usedBytes(): number {
+    return this.used;
+  }
+
   /** Simulates loss of power: unsynced data is torn per `policy` (random by default). */
   powerCut(policy?: TearPolicy): void {
     this.stats.powerCuts += 1;

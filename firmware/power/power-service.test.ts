@@ -186,4 +186,18 @@ describe('power (R-PWR-1..4)', () => {
     expect(h.fw.status().power).toMatchObject({ externalPower: true, remainingMin: null, level: 'ok' });
     expect(h.tb.journal.of('battery-alert')).toEqual([]);
   });
+
+  it('R-LOG-1: a docked device journals one pack preference, not a "switch" at every gauge poll (the power path reports no active pack on external power)', async () => {
+    const h = await bootBodycam();
+    h.tb.power.packs[0].soc = 40;
+    h.tb.charger.setDocked(true);
+    await h.clock.runFor(30 * MIN);
+    const switches = h.tb.journal.of('battery-swap').filter((e) => e.data.event === 'switched-to');
+    expect(switches.length).toBeLessThanOrEqual(2);
+    // Taken out of the dock, it drains the pack it preferred, with no further switch.
+    h.tb.charger.setDocked(false);
+    await h.clock.runFor(5 * MIN);
+    expect(h.fw.status().power.activeSlot).toBe(0);
+    expect(h.tb.journal.of('battery-swap').filter((e) => e.data.event === 'switched-to').length).toBe(switches.length);
+  });
 });

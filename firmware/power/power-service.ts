@@ -239,7 +239,10 @@ export class PowerService {
       const other = (1 - active) as SlotIndex;
       if (good(other) && !drained(other)) want = other;
     }
-    if (want !== null && want !== active) {
+    // On external power the path reports no active pack; the preference already set is the baseline,
+    // or every poll in the dock would "switch" to the same pack again (and journal it).
+    const baseline = active ?? this.selected;
+    if (want !== null && want !== baseline) {
       try {
         await this.o.powerPath.select(want);
         if (active !== null && readings[active]?.present) {
@@ -258,7 +261,7 @@ export class PowerService {
         this.o.faults.raise('power path', errorMessage(err));
       }
     }
-    this.selected = active;
+    this.selected = active ?? this.selected;
     this.firstTick = false;
 
     // Draw estimate from the active pack while recording on battery.

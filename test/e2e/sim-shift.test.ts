@@ -5,6 +5,7 @@ import path from 'node:path';
 import { loadBuiltInScenario } from '../../tools/sim/library.ts';
 import { ShiftSimulation } from '../../tools/sim/shift-runner.ts';
 import { requirementVerdicts } from '../../tools/sim/verdicts.ts';
+import { gatherEvidence } from '../../tools/sim/evidence.ts';
 import { runCli } from '../support/cli.ts';
 
 describe('dozor sim shift', () => {
@@ -14,7 +15,7 @@ describe('dozor sim shift', () => {
     expect(r.coverage!.coverage).toBeGreaterThanOrEqual(0.999);
     expect(r.coverage!.gaps).toEqual([]);
     expect(r.journal.verdict).toBe('valid');
-    const verdicts = requirementVerdicts(r);
+    const verdicts = requirementVerdicts(r, await gatherEvidence(r));
     expect(verdicts.filter((v) => v.verdict === 'fail')).toEqual([]);
     for (const id of ['R-REC-1', 'R-REC-2', 'R-REC-3', 'R-REC-5', 'R-REC-8', 'R-PWR-1', 'R-TIME-1', 'R-LOG-1']) {
       expect(verdicts.find((v) => v.id === id)?.verdict, id).toBe('pass');

@@ -476,7 +476,8 @@ export class FakePowerPath extends DeviceBase implements PowerPath {
   }
   async active(): Promise<SlotIndex | null> {
     this.world.update();
-    return this.world.active;
+    // The contract: null while the device runs from external power only.
+    return this.world.externalPower ? null : this.world.active;
   }
   async select(slot: SlotIndex): Promise<void> {
     this.world.update();

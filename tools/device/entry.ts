@@ -67,9 +67,10 @@ async function runSimulated(args: DeviceArgs, log: (line: string) => void): Prom
   const { ShiftSimulation } = await import('../sim/shift-runner.ts');
   const { requirementVerdicts } = await import('../sim/verdicts.ts');
   const { summarize } = await import('../sim/shift-command.ts');
+  const { gatherEvidence } = await import('../sim/evidence.ts');
   const scenario = await resolveScenario(args.scenario);
   const record = await new ShiftSimulation({ scenario, seed: args.seed, hours: args.hours, identity }).run();
-  const verdicts = requirementVerdicts(record);
+  const verdicts = requirementVerdicts(record, await gatherEvidence(record));
   log(JSON.stringify(summarize(record, verdicts, args.hours, args.scenario), null, 2));
   return verdicts.some((v) => v.verdict === 'fail') ? 1 : 0;
 }

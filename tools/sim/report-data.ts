@@ -17,6 +17,19 @@ function describe(type: string, data: Record<string, unknown>): string {
   return parts.join(', ') || type;
 }
 
+/** Runs of consecutive samples with `on`, as intervals. */
+function intervals(points: ReadonlyArray<{ t: number; on: boolean }>): Array<{ start: number; end: number }> {
+  const out: Array<{ start: number; end: number }> = [];
+  for (let i = 0; i < points.length; i++) {
+    if (!points[i].on) continue;
+    const last = out[out.length - 1];
+    const end = points[i + 1]?.t ?? points[i].t;
+    if (last && last.end >= points[i].t) last.end = end;
+    else out.push({ start: points[i].t, end });
+  }
+  return out;
+}
+
 export function shiftReportData(r: ShiftRecord, verdicts: RequirementResult[], replay: string): ShiftReportData {
   const span = r.endSeconds;
   const modes: Array<{ start: number; end: number; mode: 'day' | 'night' }> = [];
@@ -29,7 +42,7 @@ export function shiftReportData(r: ShiftRecord, verdicts: RequirementResult[], r
   for (let i = 0; i + 1 < modes.length; i++) modes[i].end = modes[i + 1].start;
   const c = r.coverage;
   return {
-    title: `Body camera shift: ${r.scenario.name}`,
+    title: `${r.scenario.device === 'vehicle' ? 'Vehicle recorder' : 'Body camera'} shift: ${r.scenario.name}`,
     scenario: r.scenario.name,
     seed: r.seed,
     device: `${r.scenario.device} ${r.serial}`,
@@ -40,7 +53,7 @@ export function shiftReportData(r: ShiftRecord, verdicts: RequirementResult[], r
       ['duty', r.dutyStart !== null ? `${(r.dutyStart / 3600).toFixed(2)} h → ${r.dutyEnd !== null ? (r.dutyEnd / 3600).toFixed(2) : 'end'} h after start` : 'never started'],
       ['coverage (segments + authorised pauses)', c ? `${c.coverage.toFixed(5)}` : '—'],
       ['recorded / paused / gaps', c ? `${(c.recordedMs / 3.6e6).toFixed(3)} h / ${(c.pausedMs / 3.6e6).toFixed(3)} h / ${c.gaps.length} (${(c.gapMs / 1000).toFixed(1)} s)` : '—'],
-      ['segments', String(r.segments.filter((s) => s.camera === 'main').length)],
+      ['segments', Object.keys(r.coverageByCamera).map((cam) => `${cam}: ${r.segments.filter((s) => s.camera === cam).length}`).join(', ') || '0'],
       ['journal', `${r.journal.verdict}, ${r.journal.records.length} entries`],
       ['boots / power losses', `${r.boots.length} / ${r.powerCuts.length}`],
       ['simulated in', `${r.wallSeconds.toFixed(2)} s of wall time`],
@@ -51,7 +64,7 @@ export function shiftReportData(r: ShiftRecord, verdicts: RequirementResult[], r
     light: r.samples.map((s) => ({ t: s.t, lux: s.lux })),
     modes,
     climate: r.samples.map((s) => ({ t: s.t, airC: s.airC, dewPointC: s.dewPointC, lensC: s.lensC })),
-    segments: r.segments.filter((s) => s.camera === 'main').map((s) => ({ start: s.start, end: s.end, index: s.index })),
+    segments: r.segments.map((s) => ({ start: s.start, end: s.end, index: s.index, camera: s.camera })),
     pauses: r.pauses,
     gaps: (c?.gaps ?? []).map(([a, b]) => ({ start: a / 1000, end: b / 1000 })),
     alerts: r.alerts,
@@ -60,5 +73,7 @@ export function shiftReportData(r: ShiftRecord, verdicts: RequirementResult[], r
       ...r.actions.filter((a) => a.outcome !== 'ok').map((a) => ({ t: a.t, type: `action ${a.outcome}`, text: `${a.do}: ${a.detail}` })),
     ].sort((a, b) => a.t - b.t),
     dayNightThresholds: r.dayNight,
+    remaining: r.samples.map((s) => ({ t: s.t, device: s.remainingMin, truth: s.trueRemainingMin })),
+    irOn: intervals(r.samples.map((s) => ({ t: s.t, on: s.irLed === true }))),
   };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseClock, parseScenario, ScenarioError, loadScenarioFile } from './scenario.ts';
 import { InputError } from '../cli/errors.ts';
+import { readFile } from 'node:fs/promises';
 
 const good = `
 name: meal-break
@@ -72,5 +73,52 @@ describe('scenario files', () => {
   it('a missing file is a clear input error', async () => {
     await expect(loadScenarioFile('/nonexistent/shift.yaml')).rejects.toThrow(InputError);
     await expect(loadScenarioFile('/nonexistent/shift.yaml')).rejects.toThrow(/not found/);
+  });
+
+  it('takes alert triggers, QA limits and the requirements a scenario covers, with defaults', () => {
+    const s = parseScenario(`
+name: low
+start: 2026-03-15T08:00:00+06:00
+covers: [R-PWR-2, R-PWR-4]
+limits: { lowBatteryAlarmMinutes: [18, 25] }
+timeline:
+  - { at: "0:10", do: battery-swap, slot: B, when: { alert: battery-critical, delaySeconds: 60 } }
+  - { at: "1:00", do: journal-correction, entry: issue, text: "name misspelt" }
+  - { at: "2:00", do: external-power, on: true }
+`);
+    expect(s.covers).toEqual(['R-PWR-2', 'R-PWR-4']);
+    expect(s.limits.lowBatteryAlarmMinutes).toEqual([18, 25]);
+    expect(s.limits.maxPauseMinutes).toBe(120);
+    expect(s.timeline[0]).toMatchObject({ do: 'battery-swap', slot: 1, when: { alert: 'battery-critical', delaySeconds: 60 } });
+    expect(s.timeline[1]).toMatchObject({ do: 'journal-correction', index: 0, signer: 'responsible' });
+  });
+
+  it('names the line of a bad limit, a bad covered requirement id and a bad trigger', () => {
+    const base = `name: x
+start: 2026-03-15T08:00:00+06:00
+covers: [R-PWR-2]
+limits:
+  maxPauseMinutes: 120
+  lowBatteryAlarmMinutes: [30, 15]
+timeline:
+  - { at: "0:10", do: dock, when: { alert: battery-low } }
+`;
+    expect(parseScenario(base.replace('[30, 15]', '[15, 30]')).limits.lowBatteryAlarmMinutes).toEqual([15, 30]);
+    const [limit] = problemsOf(base);
+    expect(limit).toMatchObject({ line: 6, path: 'limits.lowBatteryAlarmMinutes' });
+    expect(limit.message).toMatch(/min ≤ max/);
+    const [cover] = problemsOf(base.replace('[30, 15]', '[15, 30]').replace('covers: [R-PWR-2]', 'covers: [PWR-2]'));
+    expect(cover).toMatchObject({ line: 3, path: 'covers.0' });
+    const [trigger] = problemsOf(base.replace('[30, 15]', '[15, 30]').replace('{ alert: battery-low }', '{ alert: battery-low, after: 5 }'));
+    expect(trigger.line).toBe(8);
+    expect(trigger.message).toMatch(/after/);
+  });
+
+  it('the example in docs/scenarios.md is a valid scenario', async () => {
+    const doc = await readFile(new URL('../../docs/scenarios.md', import.meta.url), 'utf8');
+    const example = /```yaml\n(name: rainy-evening[\s\S]*?)```/.exec(doc)![1];
+    const s = parseScenario(example, 'docs/scenarios.md');
+    expect(s.covers).toEqual(['R-REC-1', 'R-REC-5', 'R-PWR-1']);
+    expect(s.timeline.find((a) => a.do === 'battery-swap')?.when).toEqual({ alert: 'battery-swap-needed', delaySeconds: 300 });
   });
 });

@@ -29,11 +29,17 @@ const environment = z.enum(ENVIRONMENTS);
 const slot = z.union([z.literal(0), z.literal(1), z.literal('A'), z.literal('B')]).transform((s) => (s === 'A' || s === 0 ? 0 : 1) as 0 | 1);
 const sensor = z.enum(['light', 'climate', 'rtc', 'gauge-a', 'gauge-b', 'camera', 'microphone', 'gnss', 'radar']);
 
-const base = { at: timeOfShift, note: z.string().optional() };
+/**
+ * An action may wait for an alert instead of its time: it happens `delaySeconds` after the first
+ * alert of that kind raised at or after `at` (people react to what the device tells them).
+ */
+const trigger = z.object({ alert: z.string().min(1), delaySeconds: z.number().nonnegative().default(0) }).strict();
+const base = { at: timeOfShift, note: z.string().optional(), when: trigger.optional() };
+const requirementId = z.string().regex(/^R-[A-Z]+-\d+$/, 'a requirement id looks like R-REC-1');
 
 export const ACTION_SCHEMAS = [
   /** The responsible person issues the device (signed at the dock). */
-  z.object({ ...base, do: z.literal('issue'), officer: z.string().min(1).optional(), vehicle: z.object({ boardNumber: z.string().optional(), plate: z.string().optional() }).optional(), plannedHours: z.number().positive().optional() }).strict(),
+  z.object({ ...base, do: z.literal('issue'), officer: z.string().min(1).optional(), vehicle: z.object({ boardNumber: z.string().optional(), plate: z.string().optional() }).optional(), plannedHours: z.number().positive().optional(), signer: z.enum(['responsible', 'duty-officer', 'stranger']).default('responsible') }).strict(),
   /** Taken out of the dock (duty starts) / put back in. */
   z.object({ ...base, do: z.literal('undock') }).strict(),
   z.object({ ...base, do: z.literal('dock') }).strict(),
@@ -66,8 +72,14 @@ export const ACTION_SCHEMAS = [
   z.object({ ...base, do: z.literal('power-cut'), afterSeconds: z.number().positive().default(5) }).strict(),
   /** A sensor stops answering (for `forSeconds`, or for good). */
   z.object({ ...base, do: z.literal('sensor-fault'), device: sensor, forSeconds: z.number().positive().nullable().default(null) }).strict(),
-  /** The dock link drops mid-offload (radar/uplink: the uplink). */
+  /** The link to the duty officer drops: the dock link, or the vehicle's online uplink (R-VEH-2, R-OFF-3). */
   z.object({ ...base, do: z.literal('link-down'), link: z.enum(['dock', 'uplink']), forSeconds: z.number().positive().nullable().default(null) }).strict(),
+  /** The vehicle's supply (ignition on/off): external power without a dock. */
+  z.object({ ...base, do: z.literal('external-power'), on: z.boolean() }).strict(),
+  /** Vehicle recorder: the crew switches the IR lights off or on (MVD 18). */
+  z.object({ ...base, do: z.literal('ir-lights'), enabled: z.boolean() }).strict(),
+  /** A journal correction (R-LOG-5): a new entry referencing the first (or `index`-th) entry of type `entry`. */
+  z.object({ ...base, do: z.literal('journal-correction'), entry: z.string().min(1), index: z.number().int().nonnegative().default(0), text: z.string().min(1), signer: z.enum(['responsible', 'duty-officer', 'stranger']).default('responsible') }).strict(),
 ] as const;
 
 export const actionSchema = z.discriminatedUnion('do', ACTION_SCHEMAS);
@@ -93,6 +105,46 @@ const expectation = z
 export type Expectation = z.infer<typeof expectation>;
 
 
+const minMax = z.tuple([z.number().nonnegative(), z.number().nonnegative()]).refine(([a, b]) => a <= b, 'expected [min, max] with min ≤ max');
+
+/**
+ * What QA holds the device to, whatever its configuration says: a firmware setting that drifts
+ * from these (hysteresis off, an alert threshold wrong) fails the matching requirement.
+ */
+export const limitsSchema = z
+  .object({
+    /** Longest authorised pause (R-REC-2). */
+    maxPauseMinutes: z.number().positive().default(120),
+    /** True recording time left when the low-battery alarm starts, min–max minutes (R-PWR-2; ≤ 20 min, anchor: 5–30). */
+    lowBatteryAlarmMinutes: minMax.default([15, 30]),
+    /** ... and when the critical alarm starts (≤ 5 min). */
+    criticalBatteryAlarmMinutes: minMax.default([1.5, 8]),
+    /** Standing battery and clock alarms repeat at least this often (s). */
+    alarmRepeatSeconds: z.number().positive().default(25),
+    /** True recording time left on the card when the free-space warning comes, min–max hours (R-REC-7). */
+    storageWarningHours: minMax.default([0.75, 2]),
+    /** Light below this (lx) must mean night mode, above `dayAboveLux` day mode (R-REC-5). */
+    nightBelowLux: z.number().nonnegative().default(1),
+    dayAboveLux: z.number().nonnegative().default(10),
+    /** ... within this long after the light crossed (s). */
+    dayNightDelaySeconds: z.number().positive().default(90),
+    /** Two day/night switches closer than this are oscillation (s). */
+    minSwitchIntervalSeconds: z.number().nonnegative().default(30),
+    /** Recording must resume within this long after power, the card or a trusted clock is back (R-REC-1). */
+    resumeSeconds: z.number().positive().default(20),
+    /** A fault must be journalled and queued for the duty officer within this long (R-PWR-3). */
+    faultReportSeconds: z.number().positive().default(120),
+    /** Evidence time stamps within this of the true time (R-TIME-1). */
+    timestampToleranceSeconds: z.number().nonnegative().default(2),
+    /** A pack must power recording for at least this many hours (R-PWR-1). */
+    packHours: z.number().positive().default(8),
+    /** Charge of each pack the device may keep back for a clean shutdown; not counted as recording time left (%). */
+    packReservePercent: z.number().min(0).max(20).default(1),
+  })
+  .strict()
+  .prefault({});
+export type Limits = z.infer<typeof limitsSchema>;
+
 export const scenarioSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
@@ -115,6 +167,10 @@ export const scenarioSchema = z
       .default([{ socPercent: 100, healthPercent: 100 }, { socPercent: 100, healthPercent: 100 }]),
     rtc: z.object({ oscillatorStopped: z.boolean().default(false), offsetSeconds: z.number().default(0), driftPpm: z.number().min(-100).max(100).optional() }).strict().default({ oscillatorStopped: false, offsetSeconds: 0 }),
     card: z.object({ capacityMb: z.number().positive().default(2048), prefillMb: z.number().nonnegative().default(0) }).strict().default({ capacityMb: 2048, prefillMb: 0 }),
+    /** Requirements this scenario is built to show: each must get a verdict (pass), never n/a. */
+    covers: z.array(requirementId).default([]),
+    /** QA's own limits the verdicts judge by (independent of the firmware's configuration). */
+    limits: limitsSchema,
     /** Firmware configuration overrides (validated by the firmware). */
     config: z.record(z.string(), z.unknown()).default({}),
     timeline: z.array(actionSchema).default([]),

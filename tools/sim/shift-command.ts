@@ -7,6 +7,7 @@ import { InputError } from '../cli/errors.ts';
 import { resolveScenario } from './library.ts';
 import { ShiftSimulation, type ShiftRecord } from './shift-runner.ts';
 import { metrics, requirementVerdicts, type RequirementResult } from './verdicts.ts';
+import { gatherEvidence } from './evidence.ts';
 import { renderShiftReport } from '../report/shift-report.ts';
 import { shiftReportData } from './report-data.ts';
 
@@ -110,7 +111,7 @@ export async function runShiftCommand(opts: ShiftCliOptions): Promise<number> {
   } finally {
     bar?.stop();
   }
-  const verdicts = requirementVerdicts(record);
+  const verdicts = requirementVerdicts(record, await gatherEvidence(record));
   const summary = summarize(record, verdicts, hours, opts.scenario);
   if (opts.out) await writeStorage(opts.out, record);
   if (opts.report) {

@@ -20,6 +20,11 @@ import { bootDevice, type ProvisionedIdentity, type RunningDevice } from '../../
 import { analyseCoverage, type CoverageReport } from '../../firmware/recorder/coverage.ts';
 import { readJournalFromStorage } from '../../firmware/journal/storage-reader.ts';
 import { isEntryType } from '../../firmware/journal/validate.ts';
+import type { JournalRecord, VerifyReport } from '../../firmware/journal/reader.ts';
+import type { SimStorage } from '../../sim/storage.ts';
+import { BODYCAM_LOADS_MA } from '../../sim/world/loads.ts';
+import { GroundTruth, type GroundTruthRecord, type TruthSample } from './ground-truth.ts';
+import { digests, type OtherCard } from './evidence.ts';
 import type { SignedAuthorization } from '../../protocol/authorization.ts';
 import { Ed25519PrivateKey, deriveTestSeed } from '../../protocol/crypto.ts';
 import { People, simulatedIdentity, type SignerName } from './people.ts';
@@ -41,7 +46,7 @@ export interface ShiftRunOptions {
   onProgress?: (fraction: number) => void;
 }
 
-export interface Sample {
+export interface Sample extends TruthSample {
   /** Seconds since scenario start. */
   t: number;
   soc: [number | null, number | null];
@@ -76,7 +81,22 @@ export interface ShiftAlert {
 export interface JournalView {
   verdict: 'valid' | 'truncated' | 'invalid' | 'unreadable';
   problems: string[];
+  /** Entries; `t` is scenario seconds from the device's monotonic clock (true even while its wall clock is wrong). */
   records: Array<{ seq: number; type: string; t: number; wall: number; data: Record<string, unknown> }>;
+  /** Every record as read (file headers and checkpoints too) and the reader's report, for the paper forms. */
+  raw: JournalRecord[];
+  report: VerifyReport | null;
+}
+
+export interface PlaybackRecord {
+  t: number;
+  camera: string;
+  segment: number;
+  path: string;
+  fromMs: number;
+  toMs: number;
+  /** The bytes the device played. */
+  data: Uint8Array;
 }
 
 export interface ShiftRecord {
@@ -96,7 +116,10 @@ export interface ShiftRecord {
   powerCuts: Array<{ t: number; cause: string }>;
   journal: JournalView;
   coverage: CoverageReport | null;
-  segments: Array<{ start: number; end: number; index: number; camera: string }>;
+  /** Closed segments from the journal (`recovered`: closed by power-on recovery after a power cut or a pulled card). */
+  segments: Array<{ start: number; end: number; index: number; camera: string; recovered?: boolean }>;
+  /** Coverage of each camera's recording over the duty (`coverage` is the worst of them). */
+  coverageByCamera: Record<string, CoverageReport>;
   pauses: Array<{ start: number; end: number; reason: string }>;
   /** Paths of the files on the registered card at the end. */
   cardPaths: ReadonlySet<string>;
@@ -107,6 +130,15 @@ export interface ShiftRecord {
   keyframeIntervalMs: number;
   /** Day/night thresholds the firmware used. */
   dayNight: { toNight: number; toDay: number };
+  /** What really happened around the device (world side). */
+  truth: GroundTruthRecord;
+  playbacks: PlaybackRecord[];
+  /**
+   * The registered card and the internal storage as they are at the end, the other cards that were
+   * inserted (with what they held before), and the files on the card before the shift (a function:
+   * not data to serialise).
+   */
+  storage(): { card: SimStorage; internal: SimStorage; otherCards: OtherCard[]; earlierFiles: Map<string, string> };
 }
 
 const ENV: Record<Scenario['environment'], EnvironmentKind> = {
@@ -146,6 +178,17 @@ export class ShiftSimulation {
   private blank: SimCard | null = null;
   private dutyStartS: number | null = null;
   private dutyEndS: number | null = null;
+  private readonly truth: GroundTruth;
+  private readonly bootAtMs: number[] = [];
+  private readonly playbacks: PlaybackRecord[] = [];
+  private sealOpen = false;
+  /** The board is being switched off after the firmware powered itself off (not a power cut). */
+  private halting = false;
+  private ending = false;
+  private readonly otherCards: OtherCard[] = [];
+  private earlierFiles = new Map<string, string>();
+  /** Actions waiting for an alert (scenario `when`). */
+  private readonly triggers: Array<{ action: ScenarioAction; kind: string; delayS: number; fired: boolean }> = [];
 
   constructor(private readonly o: ShiftRunOptions) {
     const s = o.scenario;
@@ -174,6 +217,11 @@ export class ShiftSimulation {
     const simulated = simulatedIdentity(o.seed, new People(''), s.device === 'vehicle' ? 'vehicle' : 'bodycam');
     this.people = new People(o.identity?.serial ?? simulated.serial);
     this.identity = o.identity ?? { ...simulated, trustedKeys: this.people.trusted() };
+    // Recording in daylight: everything but the IR illuminator (and the modem, which the board does not power).
+    const L = BODYCAM_LOADS_MA;
+    const cameras = s.device === 'vehicle' ? 3 : 1;
+    const recordingLoadMa = L.system + L.microphone + L.indicators + L.storage + cameras * (L.camera + L.encoder);
+    this.truth = new GroundTruth(this.hw, this.clock, s.device === 'vehicle', recordingLoadMa, s.limits.packReservePercent);
   }
 
   private get now(): number {
@@ -186,9 +234,10 @@ export class ShiftSimulation {
     await this.prefillCard();
     this.hw.dock();
     this.hw.powerCuts$.subscribe(({ cause }) => {
-      this.powerCuts.push({ t: this.now, cause });
+      if (!this.halting) this.powerCuts.push({ t: this.now, cause });
       this.device = null;
       this.bootSubs?.unsubscribe();
+      this.truth.detach();
     });
     this.hw.world.power.events$.subscribe((e) => {
       // Power is back (docked, or a charged pack inserted): the device boots by itself.
@@ -203,7 +252,8 @@ export class ShiftSimulation {
         this.actions.push({ t: action.at, do: action.do, outcome: 'skipped', detail: 'after the end of the run (--hours)' });
         continue;
       }
-      this.clock.setTimeout(() => this.track(this.perform(action)), action.at * SECOND);
+      if (action.when) this.triggers.push({ action, kind: action.when.alert, delayS: action.when.delaySeconds, fired: false });
+      else this.clock.setTimeout(() => this.track(this.perform(action)), action.at * SECOND);
     }
     this.clock.setInterval(() => this.sample(), SAMPLE_EVERY_MS);
     this.sample();
@@ -213,10 +263,15 @@ export class ShiftSimulation {
       this.o.onProgress?.(Math.min(1, this.clock.monotonic() / (end * SECOND)));
     }
     await this.settle();
+    this.ending = true;
     if (this.device) {
       await this.device.shutdown('shutdown');
       await this.clock.runFor(1000);
     }
+    for (const tr of this.triggers) {
+      if (!tr.fired) this.actions.push({ t: tr.action.at, do: tr.action.do, outcome: 'skipped', detail: `waited for a "${tr.kind}" alert that never came` });
+    }
+    this.truth.finish();
     return this.collect(end, (performance.now() - wall0) / 1000);
   }
 
@@ -231,6 +286,7 @@ export class ShiftSimulation {
     this.booting = (async () => {
       const boot = await this.hw.boot();
       this.boots.push({ t: this.now });
+      this.bootAtMs.push(boot.clock.bootAt);
       const device = await bootDevice({
         board: boot.board,
         clock: boot.clock,
@@ -263,16 +319,33 @@ export class ShiftSimulation {
   private watch(boot: SimBoot, device: RunningDevice): void {
     const subs = device.firmware.events$.subscribe((e) => {
       if (e.type === 'segment') {
-        // How far the evidence's time stamp is from the true time (R-TIME-1).
-        this.timeErrors.push(Math.abs(e.segment.endWall - this.clock.trueTime()));
+        // How far the evidence's time stamp is from the true time of the segment's end (R-TIME-1);
+        // a segment closed by recovery is reported later than it ended.
+        const trueEnd = this.clock.trueTime() - (boot.clock.monotonic() - e.segment.endMono);
+        this.timeErrors.push(Math.abs(e.segment.endWall - trueEnd));
       }
+      if (e.type === 'shutdown' && !this.ending) this.track(this.halt(device));
+      if (e.type === 'alert' && e.event.type === 'updated') this.truth.onUpdate(e.event.alert.kind);
       if (e.type === 'alert' && e.event.type === 'raised') {
         const a = e.event.alert;
         this.alerts.push({ t: this.now, kind: a.kind, severity: a.severity, message: a.message });
+        this.truth.onAlert();
+        this.fireTriggers(a.kind);
       }
     });
     this.bootSubs = subs;
-    void boot;
+    // What the firmware raised while it was starting (the clock check, the card check) came before
+    // anyone could subscribe: take it from its alert history, stamped on this boot's clock.
+    const bootAtS = boot.clock.bootAt / SECOND;
+    const atBoot = device.firmware.alertHistory().filter((h) => h.event === 'raised');
+    for (const h of atBoot) {
+      this.alerts.push({ t: bootAtS + h.mono / SECOND, kind: h.kind, severity: h.severity, message: h.message });
+      this.truth.onAlert();
+    }
+    this.truth.attach(
+      device,
+      atBoot.map((h) => ({ t: bootAtS + h.mono / SECOND, kind: h.kind })),
+    );
   }
 
   /** The responsible person registers the sealed card at the first boot and seals the slot. */
@@ -292,7 +365,7 @@ export class ShiftSimulation {
     const out = [...timeline];
     const start = 5 * 60;
     const end = start + this.dutyHours * 3600;
-    if (!has('issue')) out.push({ at: 60, do: 'issue', plannedHours: this.dutyHours } as ScenarioAction);
+    if (!has('issue')) out.push({ at: 60, do: 'issue', plannedHours: this.dutyHours, signer: 'responsible' } as ScenarioAction);
     if (!has('undock')) out.push({ at: start, do: 'undock' } as ScenarioAction);
     if (!has('return')) out.push({ at: end, do: 'return' } as ScenarioAction);
     if (!has('dock')) out.push({ at: end + 60, do: 'dock' } as ScenarioAction);
@@ -314,9 +387,10 @@ export class ShiftSimulation {
       switch (a.do) {
         case 'issue': {
           const params: Record<string, unknown> = { inventoryNumber: this.identity.inventoryNumber, plannedShiftHours: a.plannedHours ?? this.dutyHours };
+          this.truth.noteIssue(a.plannedHours ?? this.dutyHours);
           if (a.vehicle) params.vehicle = a.vehicle;
           else params.officer = a.officer ?? 'Sgt. D. Abenov';
-          return void (await this.authorise('responsible', 'issue', params, 'issue'));
+          return void (await this.authorise(a.signer, 'issue', params, 'issue'));
         }
         case 'undock':
           this.hw.undock();
@@ -339,7 +413,9 @@ export class ShiftSimulation {
           return ok(a.button);
         case 'playback': {
           if (!this.device) throw new Error('device is off');
-          const clip = await this.device.firmware.playback({ camera: 'main', segment: a.segment ?? 0 });
+          const camera = this.scenario.device === 'vehicle' ? 'front-left' : 'main';
+          const clip = await this.device.firmware.playback({ camera, segment: a.segment ?? 0 });
+          this.playbacks.push({ t: this.now, camera: clip.camera, segment: clip.segment, path: clip.path, fromMs: clip.fromMs, toMs: clip.toMs, data: clip.data });
           return ok(`segment ${clip.segment}`);
         }
         case 'environment':
@@ -368,27 +444,28 @@ export class ShiftSimulation {
           this.hw.insertPack(a.slot, { id: `pack ${a.slot === 0 ? 'A' : 'B'}`, chargePercent: a.socPercent });
           return ok(`slot ${a.slot === 0 ? 'A' : 'B'} at ${a.socPercent} %`);
         case 'card-pull': {
-          this.hw.openSeal();
+          this.seal(true);
           const card = this.hw.removeCard();
+          this.truth.physical(this.sealOpen);
           if (card && a.afterSeconds !== null) {
             this.clock.setTimeout(() => {
               this.hw.insertCard(card);
-              this.hw.closeSeal();
+              this.seal(false);
             }, a.afterSeconds * SECOND);
           }
           return ok(a.afterSeconds === null ? 'card pulled (seal broken)' : `card pulled, back in ${a.afterSeconds} s`);
         }
         case 'card-insert': {
-          this.hw.openSeal();
+          this.seal(true);
           this.hw.insertCard(await this.cardOf(a.card));
-          this.hw.closeSeal();
+          this.seal(false);
           return ok(a.card);
         }
         case 'seal-break':
-          this.hw.openSeal();
+          this.seal(true);
           return ok('slot cover opened');
         case 'reseal':
-          this.hw.closeSeal();
+          this.seal(false);
           return void (await this.authorise(a.signer, 'reseal', {}, 'reseal'));
         case 'time-set':
           return void (await this.authorise(a.signer, 'set-time', { time: this.clock.trueTime() + a.offsetSeconds * SECOND }, `set time (${a.offsetSeconds >= 0 ? '+' : ''}${a.offsetSeconds} s)`));
@@ -406,11 +483,65 @@ export class ShiftSimulation {
           this.sensorFault(a.device, true);
           if (a.forSeconds !== null) this.clock.setTimeout(() => this.sensorFault(a.device, false), a.forSeconds * SECOND);
           return ok(a.forSeconds === null ? `${a.device} stops answering` : `${a.device} silent for ${a.forSeconds} s`);
-        case 'link-down':
-          return void this.actions.push({ t: this.now, do: a.do, outcome: 'skipped', detail: 'the body camera has no field uplink in this build' });
+        case 'link-down': {
+          if (a.link === 'uplink' && this.scenario.device !== 'vehicle') {
+            return void this.actions.push({ t: this.now, do: a.do, outcome: 'skipped', detail: 'the body camera has no field uplink in this build' });
+          }
+          this.truth.setLink(a.link, false);
+          if (a.forSeconds !== null) this.clock.setTimeout(() => this.truth.setLink(a.link, true), a.forSeconds * SECOND);
+          return ok(a.forSeconds === null ? `${a.link} link down` : `${a.link} link down for ${a.forSeconds} s`);
+        }
+        case 'external-power':
+          w.power.setExternalPower(a.on);
+          return ok(a.on ? 'vehicle supply on' : 'vehicle supply off');
+        case 'ir-lights': {
+          const fw = this.device?.firmware as { setIrLights?: (on: boolean) => Promise<void> } | undefined;
+          if (!fw) throw new Error('device is off');
+          if (!fw.setIrLights) throw new Error('only the vehicle recorder has switchable IR lights');
+          await fw.setIrLights(a.enabled);
+          return ok(a.enabled ? 'IR lights on' : 'IR lights off');
+        }
+        case 'journal-correction': {
+          const { records } = await readJournalFromStorage(this.hw.internal, { publicKey: this.identity.deviceKey.publicKey });
+          const target = records.filter((r) => r.type === a.entry)[a.index];
+          if (!target) throw new Error(`no ${a.entry} entry #${a.index} in the journal to correct`);
+          return void (await this.authorise(a.signer, 'journal-correction', { corrects: target.seq, note: a.text }, `correct ${a.entry} (seq ${target.seq})`));
+        }
       }
     } catch (err) {
       this.actions.push({ t: this.now, do: a.do, outcome: 'error', detail: (err as Error).message });
+    }
+  }
+
+  /**
+   * The firmware powered itself off (flat batteries, the power button off duty): once the device
+   * has closed its journal and card, the board halts and draws nothing until power comes back
+   * (a dock, a charged pack), when it boots by itself.
+   */
+  private async halt(device: RunningDevice): Promise<void> {
+    await device.shutdown();
+    if (this.device !== device) return;
+    this.halting = true;
+    try {
+      this.hw.powerCut();
+    } finally {
+      this.halting = false;
+    }
+  }
+
+  /** The slot cover opened or closed (by hand); the ground truth follows. */
+  private seal(open: boolean): void {
+    this.sealOpen = open;
+    if (open) this.hw.openSeal();
+    else this.hw.closeSeal();
+    this.truth.physical(open);
+  }
+
+  private fireTriggers(kind: string): void {
+    for (const tr of this.triggers) {
+      if (tr.fired || tr.kind !== kind || this.now < tr.action.at) continue;
+      tr.fired = true;
+      this.clock.setTimeout(() => this.track(this.perform(tr.action)), tr.delayS * SECOND);
     }
   }
 
@@ -449,9 +580,11 @@ export class ShiftSimulation {
       case 'registered':
         return this.hw.card;
       case 'clone':
-        return (this.cloneCard ??= this.hw.card.cloneCid());
+        if (!this.cloneCard) this.cloneCard = await this.other(this.hw.card.cloneCid(), 'clone of the registered card');
+        return this.cloneCard;
       case 'blank':
-        return (this.blank ??= this.hw.blankCard('blank card'));
+        if (!this.blank) this.blank = await this.other(this.hw.blankCard('blank card'), 'blank card');
+        return this.blank;
       case 'foreign': {
         if (!this.foreignCard) {
           this.foreignCard = SimCardClass.create({ label: 'card of another device', random: this.random.fork('foreign-card') });
@@ -465,21 +598,36 @@ export class ShiftSimulation {
             authKeyId: this.people.people.responsible.key.keyId,
             authCounter: 1,
           });
+          await this.other(this.foreignCard, 'card of another device');
         }
         return this.foreignCard;
       }
     }
   }
 
+  private async other(card: SimCard, label: string): Promise<SimCard> {
+    this.otherCards.push({ label, storage: card.storage, before: digests(card.storage) });
+    return card;
+  }
+
   private async prefillCard(): Promise<void> {
     const mb = this.scenario.card.prefillMb;
     if (mb <= 0) return;
-    // Earlier shifts' offloaded recordings still on the card (the "nearly full" scenarios).
-    const f = await this.hw.card.storage.openAppend('archive/earlier-shifts.bin');
-    const chunk = new Uint8Array(2 ** 20);
-    for (let i = 0; i < mb; i++) await f.append(chunk);
-    await f.sync();
-    await f.close();
+    // Earlier shifts' recordings still on the card (the "nearly full" scenarios), written in a
+    // card reader before the card went into the device.
+    const storage = this.hw.card.storage;
+    const wasAvailable = storage.isAvailable;
+    storage.setAvailable(true);
+    try {
+      const f = await storage.openAppend('archive/earlier-shifts.bin');
+      const chunk = new Uint8Array(2 ** 20);
+      for (let i = 0; i < mb; i++) await f.append(chunk.fill(i & 0xff));
+      await f.sync();
+      await f.close();
+    } finally {
+      storage.setAvailable(wasAvailable);
+    }
+    this.earlierFiles = digests(this.hw.card.storage);
   }
 
   // ---- observation ----
@@ -507,6 +655,7 @@ export class ShiftSimulation {
       condensing: w.climate.condensing(t),
       remainingMin: status?.power.remainingMin ?? null,
       powered: this.hw.current !== null,
+      ...this.truth.sample(this.hw.current),
     });
   }
 
@@ -524,11 +673,20 @@ export class ShiftSimulation {
 
   private async collect(end: number, wallSeconds: number): Promise<ShiftRecord> {
     const toS = (wall: number) => (wall - this.startEpochMs) / SECOND;
-    const journal = await this.readJournal(toS);
+    const journal = await this.readJournal();
     const rec = journal.records;
-    const segments = rec
+    // A segment cut short by a power cut or a pulled card is closed at the next power-on (journalled
+    // as closed then, after its `segment-recovered` entry): what it holds counts, up to its last durable GOP.
+    const recovered = new Set(rec.filter((r) => r.type === 'segment-recovered').map((r) => `${String(r.data.camera)}/${String(r.data.segment)}`));
+    const segments: ShiftRecord['segments'] = rec
       .filter((r) => r.type === 'segment-closed')
-      .map((r) => ({ start: toS(r.data.startWall as number), end: toS(r.data.endWall as number), index: r.data.segment as number, camera: String(r.data.camera ?? 'main') }));
+      .map((r) => {
+        const camera = String(r.data.camera ?? 'main');
+        const index = r.data.segment as number;
+        const seg = { start: toS(r.data.startWall as number), end: toS(r.data.endWall as number), index, camera };
+        return recovered.has(`${camera}/${index}`) ? { ...seg, recovered: true } : seg;
+      });
+    segments.sort((a, b) => a.start - b.start);
     const pauses: ShiftRecord['pauses'] = [];
     for (const r of rec) {
       if (r.type === 'pause-start') pauses.push({ start: r.t, end: r.t, reason: String(r.data.reason) });
@@ -538,15 +696,22 @@ export class ShiftSimulation {
     const dutyEnd = [...rec].reverse().find((r) => r.type === 'duty-end')?.t ?? null;
     const keyframeIntervalMs = 2000;
     let coverage: CoverageReport | null = null;
+    const coverageByCamera: Record<string, CoverageReport> = {};
     if (dutyStart !== null) {
-      const mainSegs = segments.filter((x) => x.camera === 'main');
-      coverage = analyseCoverage(
-        [dutyStart * SECOND, (dutyEnd ?? end) * SECOND],
-        mainSegs.map((x) => [x.start * SECOND, x.end * SECOND] as [number, number]),
-        pauses.map((p) => [p.start * SECOND, p.end * SECOND] as [number, number]),
-        keyframeIntervalMs,
-      );
+      const cameras = [...new Set(segments.map((x) => x.camera))];
+      if (cameras.length === 0) cameras.push(this.scenario.device === 'vehicle' ? 'front-left' : 'main');
+      for (const camera of cameras) {
+        const c = analyseCoverage(
+          [dutyStart * SECOND, (dutyEnd ?? end) * SECOND],
+          segments.filter((x) => x.camera === camera).map((x) => [x.start * SECOND, x.end * SECOND] as [number, number]),
+          pauses.map((p) => [p.start * SECOND, p.end * SECOND] as [number, number]),
+          keyframeIntervalMs,
+        );
+        coverageByCamera[camera] = c;
+        if (!coverage || c.coverage < coverage.coverage) coverage = c;
+      }
     }
+    const cfg = this.scenario.config as { dayNight?: { nightBelowLux?: number; dayAboveLux?: number } };
     return {
       scenario: this.scenario,
       seed: this.seed,
@@ -563,28 +728,48 @@ export class ShiftSimulation {
       powerCuts: this.powerCuts,
       journal,
       coverage,
+      coverageByCamera,
       segments,
       pauses,
       cardPaths: new Set((await this.hw.card.storage.list()).map((f) => f.path)),
       files: () => ({ internal: this.hw.internal.snapshot(), card: this.hw.card.storage.snapshot() }),
       maxTimestampErrorMs: this.timeErrors.length ? Math.max(...this.timeErrors) : null,
       keyframeIntervalMs,
-      dayNight: { toNight: 2, toDay: 4 },
+      dayNight: { toNight: cfg.dayNight?.nightBelowLux ?? 2, toDay: cfg.dayNight?.dayAboveLux ?? 4 },
+      truth: this.truth.record,
+      playbacks: this.playbacks,
+      storage: () => ({ card: this.hw.card.storage, internal: this.hw.internal, otherCards: this.otherCards, earlierFiles: this.earlierFiles }),
     };
   }
 
-  private async readJournal(toS: (wall: number) => number): Promise<JournalView> {
+  /**
+   * Reads the journal back from internal storage as an auditor would (signatures checked with the
+   * device's public key). Record times come from the device's monotonic clock and the boot they
+   * belong to, so they stay true while the device's wall clock is wrong (an untrusted RTC).
+   */
+  private async readJournal(): Promise<JournalView> {
     try {
       const { report, records } = await readJournalFromStorage(this.hw.internal, { publicKey: this.identity.deviceKey.publicKey });
+      let boot = 0;
+      let lastMono = -1;
+      const times = new Map<JournalRecord, number>();
+      for (const r of records) {
+        // Each power-on starts the monotonic clock again.
+        if (r.mono < lastMono && boot + 1 < this.bootAtMs.length) boot += 1;
+        lastMono = r.mono;
+        times.set(r, ((this.bootAtMs[boot] ?? 0) + r.mono) / SECOND);
+      }
       return {
         verdict: report.status,
         problems: report.problems.map((p) => `${p.file}${p.seq !== undefined ? ` seq ${p.seq}` : ''}: ${p.message}`),
         records: records
           .filter((r) => isEntryType(r.type))
-          .map((r) => ({ seq: r.seq, type: r.type, t: toS(r.wall), wall: r.wall, data: r.data as Record<string, unknown> })),
+          .map((r) => ({ seq: r.seq, type: r.type, t: times.get(r)!, wall: r.wall, data: r.data as Record<string, unknown> })),
+        raw: records,
+        report,
       };
     } catch (err) {
-      return { verdict: 'unreadable', problems: [(err as Error).message], records: [] };
+      return { verdict: 'unreadable', problems: [(err as Error).message], records: [], raw: [], report: null };
     }
   }
 }
